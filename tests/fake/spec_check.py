@@ -1,0 +1,433 @@
+"""Check HTTP exchanges with the fake Linode API against the official OpenAPI spec.
+
+The spec is Linode's OpenAPI 3.0.1 document, version 4.189.0 (Apache 2.0), stored
+gzipped in `spec_data/`. Every schema in it is inlined and every path starts with
+`/{apiVersion}`. Its only server is https://api.linode.com, so a URL on the fake such as
+`http://127.0.0.1:PORT/v4/regions` is checked as `https://api.linode.com/v4/regions`.
+
+Validation uses openapi-core. Success bodies are checked with every documented property
+required (the real API returns whole objects, and SDKs read any attribute), error bodies
+with the spec's own rules. Where the spec is wrong about the real API, a `SpecCorrection`
+edits the loaded spec before validation; the contract test lists every correction in one
+place with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.configurations import Config
+from openapi_core.templating.paths.finders import APICallPathFinder
+from openapi_core.testing import MockRequest, MockResponse
+
+SPEC_FILE = Path(__file__).with_name("spec_data") / "linode-openapi-4.189.0.yaml.gz"
+SPEC_VERSION = "4.189.0"
+SERVER_URL = "https://api.linode.com"
+
+Schema = dict[str, Any]
+Spec = dict[str, Any]
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_spec(path: Path = SPEC_FILE, cache_dir: Path | None = None) -> Spec:
+    """Load the spec, reusing a JSON copy in `cache_dir` made from the same file contents.
+
+    Parsing the 74,000-line YAML takes over a second even with libyaml; the JSON copy
+    loads in a fraction of that. The cache key is a hash of the file, so a changed spec
+    never meets a stale copy.
+    """
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    cached = cache_dir / f"linode-openapi-{digest}.json" if cache_dir else None
+    if cached is not None and cached.exists():
+        return json.loads(cached.read_text(encoding="utf-8"))
+
+    text = gzip.decompress(raw) if path.suffix == ".gz" else raw
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec: Spec = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader in both cases
+    if spec.get("info", {}).get("version") != SPEC_VERSION:
+        raise ValueError(
+            f"{path} holds spec version {spec.get('info', {}).get('version')!r}, "
+            f"expected {SPEC_VERSION}; update SPEC_VERSION together with the corrections"
+        )
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps(spec), encoding="utf-8")
+        tmp.replace(cached)
+    return spec
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+def operations_by_id(spec: Spec) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Map each operationId to (path template, lower-case method, operation object)."""
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                found[operation["operationId"]] = (path, method, operation)
+    return found
+
+
+def iter_schemas(schema: Any) -> Iterator[Schema]:
+    """Yield `schema` and every schema nested in it (properties, items, combinators)."""
+    if not isinstance(schema, dict):
+        return
+    yield schema
+    for child in schema.get("properties", {}).values():
+        yield from iter_schemas(child)
+    for key in ("items", "additionalProperties", "not"):
+        yield from iter_schemas(schema.get(key))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for child in schema.get(key, []):
+            yield from iter_schemas(child)
+
+
+def response_schemas(operation: dict[str, Any], status: str = "200") -> Iterator[Schema]:
+    """Yield the JSON body schema of one documented response of an operation."""
+    response = operation.get("responses", {}).get(status, {})
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema is not None:
+        yield schema
+
+
+@dataclass(frozen=True)
+class SpecCorrection:
+    """One place where the spec disagrees with the real API, and how to fix the loaded spec.
+
+    `operations` are operationIds. `edit` changes one node and returns True when it
+    applied: with `target="responses"` it is called on every schema node of the
+    operations' response bodies, with `target="request"` on every schema node of their
+    request bodies, and with `target="operation"` on each operation object.
+    Each correction must apply at least once, so one that no longer matches the spec
+    (say, after an update) fails loudly instead of hiding.
+    """
+
+    operations: tuple[str, ...]
+    edit: Callable[[Schema], bool]
+    reason: str
+    target: Literal["responses", "request", "operation"] = "responses"
+
+
+def rename_property(old: str, new: str) -> Callable[[Schema], bool]:
+    """Build an edit that renames property `old` to `new` wherever an object declares it."""
+
+    def edit(schema: Schema) -> bool:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or old not in properties:
+            return False
+        properties[new] = properties.pop(old)
+        if old in schema.get("required", []):
+            schema["required"] = [new if name == old else name for name in schema["required"]]
+        return True
+
+    return edit
+
+
+def make_nullable(*names: str) -> Callable[[Schema], bool]:
+    """Build an edit that allows `null` for the named properties of any object."""
+
+    def edit(schema: Schema) -> bool:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return False
+        applied = False
+        for name in names:
+            if name in properties:
+                properties[name]["nullable"] = True
+                applied = True
+        return applied
+
+    return edit
+
+
+def allow_types(name: str, *types: str) -> Callable[[Schema], bool]:
+    """Build an edit that lets property `name` hold any of the JSON `types`."""
+
+    def edit(schema: Schema) -> bool:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or name not in properties:
+            return False
+        old = properties[name]
+        properties[name] = {
+            "anyOf": [{"type": json_type} for json_type in types],
+            "nullable": old.get("nullable", False),
+            "readOnly": old.get("readOnly", False),
+            "description": old.get("description", ""),
+        }
+        return True
+
+    return edit
+
+
+def merge_all_of() -> Callable[[Schema], bool]:
+    """Build an edit that folds `allOf` object parts into one object schema.
+
+    JSON Schema checks `additionalProperties: false` in an `allOf` part against that part's
+    own properties only, so a body that uses fields from two parts can never be valid.
+    Merging gives the rule the spec's authors meant: the union of the parts' properties
+    and nothing else.
+    """
+
+    def edit(schema: Schema) -> bool:
+        parts = schema.get("allOf")
+        if not parts or not any(part.get("additionalProperties") is False for part in parts):
+            return False
+        schema.pop("allOf")
+        properties = schema.setdefault("properties", {})
+        required = set(schema.get("required", []))
+        for part in parts:
+            properties.update(part.get("properties", {}))
+            required.update(part.get("required", []))
+        if required:
+            schema["required"] = sorted(required)
+        schema["additionalProperties"] = False
+        schema["type"] = "object"
+        return True
+
+    return edit
+
+
+def drop_operation_servers() -> Callable[[Schema], bool]:
+    """Build an operation edit that removes an operation-level `servers` list."""
+
+    def edit(operation: Schema) -> bool:
+        return operation.pop("servers", None) is not None
+
+    return edit
+
+
+def apply_corrections(spec: Spec, corrections: dict[str, SpecCorrection]) -> None:
+    """Apply each correction to its operations (or their response schemas), in place."""
+    operations = operations_by_id(spec)
+    for name, correction in corrections.items():
+        hits = 0
+        for operation_id in correction.operations:
+            if operation_id not in operations:
+                raise KeyError(f"spec correction {name!r}: no operation {operation_id!r}")
+            _path, _method, operation = operations[operation_id]
+            if correction.target == "operation":
+                hits += int(correction.edit(operation))
+                continue
+            if correction.target == "request":
+                content = operation.get("requestBody", {}).get("content", {})
+                top = content.get("application/json", {}).get("schema")
+                hits += sum(1 for node in iter_schemas(top) if correction.edit(node))
+                continue
+            for status in operation.get("responses", {}):
+                for top in response_schemas(operation, status):
+                    hits += sum(1 for node in iter_schemas(top) if correction.edit(node))
+        if hits == 0:
+            raise ValueError(f"spec correction {name!r} matched nothing; remove or update it")
+
+
+# --- formats -------------------------------------------------------------------------------
+
+# The API writes times as UTC without a zone suffix or fractions, e.g. 2018-01-01T00:01:01.
+_LINODE_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_SSH_KEY = re.compile(
+    r"(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?"
+)
+
+
+def _is_linode_date_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _LINODE_DATE_TIME.fullmatch(value):
+        return False
+    try:
+        datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S")  # noqa: DTZ007 - the API's UTC form
+    except ValueError:
+        return False
+    return True
+
+
+def _is_ip(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_ipv6_128(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    address, _, prefix = value.partition("/")
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return False
+    return prefix == "128"
+
+
+def _is_ssh_key(value: Any) -> bool:
+    return not isinstance(value, str) or bool(_SSH_KEY.fullmatch(value))
+
+
+def _is_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    return value.startswith("/") or urlsplit(value).scheme in ("http", "https")
+
+
+FORMAT_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "date-time": _is_linode_date_time,
+    "ip": _is_ip,
+    "ipv6/128": _is_ipv6_128,
+    "ssh-key": _is_ssh_key,
+    "url": _is_url,
+}
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The spec operation a request matched."""
+
+    operation_id: str
+    path_template: str
+    method: str
+
+
+class ContractError(AssertionError):
+    """A response (or request) that the spec does not allow."""
+
+
+class SpecChecker:
+    """Validate `requests` exchanges with the fake against the (corrected) spec."""
+
+    def __init__(self, spec: Spec, root_url: str) -> None:
+        self.spec = spec
+        self.root_url = root_url.rstrip("/")
+        common = {
+            "spec_validator_cls": None,  # validating the 74k-line spec itself takes minutes
+            "server_base_url": SERVER_URL,
+            "extra_format_validators": FORMAT_CHECKS,
+        }
+        self._success_app = OpenAPI.from_dict(
+            spec, config=Config(**common, response_properties_default_policy="required")
+        )
+        self._error_app = OpenAPI.from_dict(spec, config=Config(**common))
+        self._finder = APICallPathFinder(self._error_app.spec, base_url=SERVER_URL)
+
+    def _mock_request(self, request: requests.PreparedRequest) -> MockRequest:
+        url = request.url or ""
+        if not url.startswith(self.root_url + "/"):
+            raise ContractError(f"request URL {url!r} is not on the fake at {self.root_url}")
+        parts = urlsplit(url)
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode()
+        return MockRequest(
+            SERVER_URL,
+            request.method or "GET",
+            parts.path,
+            args=query,
+            headers=dict(request.headers),
+            data=body or None,
+            content_type=request.headers.get("Content-Type", "application/json"),
+        )
+
+    def operation(self, method: str, path: str) -> Operation:
+        """Find the spec operation for `method` on an API path such as `/v4/regions`."""
+        found = self._finder.find(method.lower(), SERVER_URL + path)
+        return Operation(
+            operation_id=(found.operation / "operationId").read_str(),
+            path_template=found.path.parts[-1],
+            method=method.lower(),
+        )
+
+    def check_response(self, response: requests.Response, operation_id: str) -> None:
+        """Raise ContractError unless the response is one the spec allows for `operation_id`.
+
+        A status the operation does not list is checked against its `default` response,
+        which in this spec is always the error envelope; a 2xx must be listed.
+        """
+        request = self._mock_request(response.request)
+        matched = self.operation(request.method, request.path)
+        if matched.operation_id != operation_id:
+            raise ContractError(
+                f"{request.method.upper()} {request.path} matched {matched.operation_id}, "
+                f"expected {operation_id}"
+            )
+        content_type = response.headers.get("Content-Type", "")
+        if not content_type.startswith("application/json"):
+            raise ContractError(
+                f"{operation_id} answered {response.status_code} with Content-Type "
+                f"{content_type!r}; the API always answers application/json"
+            )
+
+        mock = MockResponse(
+            response.content,
+            status_code=response.status_code,
+            content_type="application/json",
+        )
+        app = self._success_app if response.status_code < 400 else self._error_app
+        result = app.unmarshal_response(request, mock)
+        if result.errors:
+            raise ContractError(
+                f"{operation_id} answered {response.status_code}, which the spec rejects:\n"
+                + "\n".join(describe_error(error) for error in result.errors)
+            )
+
+    def request_errors(self, request: requests.PreparedRequest) -> list[str]:
+        """Return why the spec rejects a request (empty when it accepts it).
+
+        The messages name the JSON location and the failed keyword, never the value, so a
+        password sent in a negative test never reaches test output.
+        """
+        result = self._error_app.unmarshal_request(self._mock_request(request))
+        return [describe_error(error, with_values=False) for error in result.errors]
+
+
+def describe_error(error: Exception, *, with_values: bool = True) -> str:
+    """Render an openapi-core error with each underlying JSON Schema error on its own line."""
+    schema_errors = getattr(error, "schema_errors", None)
+    cause = error.__cause__
+    if schema_errors is None and cause is not None:
+        schema_errors = getattr(cause, "schema_errors", None)
+    if not schema_errors:
+        return f"{type(error).__name__}: {error if with_values else ''}".rstrip(": ")
+    lines = []
+    for schema_error in schema_errors:
+        lines.extend(_describe_schema_error(schema_error, with_values=with_values))
+    return f"{type(error).__name__}:\n" + "\n".join(lines)
+
+
+def _describe_schema_error(error: Any, *, with_values: bool) -> list[str]:
+    location = "/".join(str(part) for part in error.absolute_path) or "(body)"
+    if error.context:
+        # For oneOf/anyOf failures the useful reasons are in the branches.
+        lines = [f"  {location}: no {error.validator} branch matched"]
+        best = sorted(error.context, key=lambda sub: -len(sub.absolute_path))[:5]
+        for sub in best:
+            sub_lines = _describe_schema_error(sub, with_values=with_values)
+            lines.extend("  " + line for line in sub_lines)
+        return lines
+    message = error.message if with_values else f"fails {error.validator}"
+    if len(message) > 300:
+        message = message[:300] + "..."
+    return [f"  {location}: {message}"]
