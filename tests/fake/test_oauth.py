@@ -1,0 +1,539 @@
+"""Tests of the fake's OAuth login service (`linode_fake.oauth`).
+
+These tests drive the blueprint on a bare Flask app over a real in-memory `Store`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from linode_fake.oauth import (
+    create_oauth_blueprint,
+    normalize_scopes,
+    redirect_uri_allowed,
+    register_oauth_client,
+)
+from linode_fake.store import Store
+
+CLIENT_ID = "portal-client"
+CLIENT_SECRET = "s3cret-client-value"
+REDIRECT_URI = "http://127.0.0.1:8000/accounts/linode/callback"
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    store = Store(None)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(store: Store) -> FlaskClient:
+    register_oauth_client(store, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+    app = Flask("oauth-test")
+    app.register_blueprint(create_oauth_blueprint(store))
+    return app.test_client()
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+def fragment_of(location: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).fragment).items()}
+
+
+def approve(client: FlaskClient, **params: str) -> str:
+    """Approve a login with the given parameters and return the redirect location."""
+    fields = {"client_id": CLIENT_ID, "response_type": "code", **params, "decision": "approve"}
+    response = client.post("/oauth/authorize", data=fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def get_code(client: FlaskClient, **params: str) -> str:
+    return query_of(approve(client, **params))["code"]
+
+
+def exchange(client: FlaskClient, code: str, /, **fields: str) -> Any:
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code, **fields}
+    return client.post("/oauth/token", data=data)
+
+
+def refresh(client: FlaskClient, refresh_token: str, secret: str = CLIENT_SECRET) -> Any:
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": CLIENT_ID,
+        "client_secret": secret,
+        "refresh_token": refresh_token,
+    }
+    return client.post("/oauth/token", data=data)
+
+
+def expire(client: FlaskClient, token: str, path: str = "/oauth/token/expire") -> Any:
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token": token}
+    return client.post(path, data=data)
+
+
+# -- scopes and redirect URIs ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requested", "granted"),
+    [
+        ("linodes:read_only", "linodes:read_only"),
+        ("linodes:read_write,events:read_only", "linodes:read_write events:read_only"),
+        ("linodes:read_write events:read_only", "linodes:read_write events:read_only"),
+        (" images:read_only , images:read_only ", "images:read_only"),
+        ("linodes:*", "linodes:*"),
+        ("*", "*"),
+        ("linodes:read_only,*", "*"),
+        ("", "*"),
+    ],
+)
+def test_normalize_scopes_accepts(requested: str, granted: str) -> None:
+    assert normalize_scopes(requested) == granted
+
+
+@pytest.mark.parametrize("requested", ["linodes", "linodes:admin", "kittens:read_only", "a:b:c"])
+def test_normalize_scopes_rejects(requested: str) -> None:
+    with pytest.raises(Exception, match="unknown scope") as caught:
+        normalize_scopes(requested)
+    assert caught.value.error == "invalid_scope"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("requested", "allowed"),
+    [
+        (REDIRECT_URI, True),
+        (REDIRECT_URI + "/step", True),
+        (REDIRECT_URI + "?next=%2Fdashboard", True),
+        ("HTTP://127.0.0.1:8000/accounts/linode/callback", True),
+        ("http://127.0.0.1:8000/accounts/linode/callbackevil", False),
+        ("http://127.0.0.1:8000/accounts/linode", False),
+        ("http://127.0.0.1:8000/accounts/linode/callback/../../admin", False),
+        ("http://127.0.0.1:8000/accounts/linode/callback/%2e%2e/x", False),
+        ("http://127.0.0.1:8001/accounts/linode/callback", False),
+        ("https://127.0.0.1:8000/accounts/linode/callback", False),
+        ("http://localhost:8000/accounts/linode/callback", False),
+        (REDIRECT_URI + "#fragment", False),
+        ("/accounts/linode/callback", False),
+    ],
+)
+def test_redirect_uri_under_registered(requested: str, allowed: bool) -> None:
+    assert redirect_uri_allowed(REDIRECT_URI, requested) is allowed
+
+
+def test_register_client_rejects_bad_values(store: Store) -> None:
+    with pytest.raises(ValueError, match="invalid redirect URI 'ftp://x/'"):
+        register_oauth_client(store, "app", "secret", "ftp://x/")
+    with pytest.raises(ValueError, match="invalid OAuth client id"):
+        register_oauth_client(store, "two words", "secret", REDIRECT_URI)
+    with pytest.raises(ValueError, match="invalid secret") as caught:
+        register_oauth_client(store, "app", "bad secret", REDIRECT_URI)
+    assert "bad secret" not in str(caught.value)
+
+
+# -- the approve page -----------------------------------------------------------------
+
+
+def test_authorize_page_lists_scopes(client: FlaskClient) -> None:
+    response = client.get(
+        "/oauth/authorize",
+        query_string={
+            "client_id": CLIENT_ID,
+            "response_type": "code",
+            "scopes": "linodes:read_write,events:read_only",
+            "state": "xyz",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "<li>linodes:read_write</li>" in page
+    assert "<li>events:read_only</li>" in page
+    assert 'name="state" value="xyz"' in page
+    assert 'value="approve"' in page
+
+
+def test_authorize_page_escapes_input(store: Store, client: FlaskClient) -> None:
+    register_oauth_client(store, "<b>app</b>", "secret", REDIRECT_URI)
+    state = '"><script>alert(1)</script>'
+    response = client.get(
+        "/oauth/authorize",
+        query_string={"client_id": "<b>app</b>", "response_type": "code", "state": state},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>" not in page
+    assert "<b>app</b>" not in page
+    assert "&lt;b&gt;app&lt;/b&gt;" in page
+    assert "&quot;&gt;&lt;script&gt;" in page
+
+
+def test_authorize_unknown_client_is_not_redirected(client: FlaskClient) -> None:
+    response = client.get(
+        "/oauth/authorize", query_string={"client_id": "nobody", "response_type": "code"}
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "Unknown OAuth client" in response.get_data(as_text=True)
+
+
+def test_authorize_foreign_redirect_uri_rejected(client: FlaskClient) -> None:
+    for method in ("get", "post"):
+        params = {
+            "client_id": CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": "http://127.0.0.2:8000/steal",
+            "decision": "approve",
+        }
+        if method == "get":
+            response = client.get("/oauth/authorize", query_string=params)
+        else:
+            response = client.post("/oauth/authorize", data=params)
+        assert response.status_code == 400, method
+        assert "Location" not in response.headers, method
+        assert "not under the one registered" in response.get_data(as_text=True), method
+
+
+def test_authorize_without_client_id(client: FlaskClient) -> None:
+    response = client.get("/oauth/authorize", query_string={"response_type": "code"})
+    assert response.status_code == 400
+    assert "no client_id" in response.get_data(as_text=True)
+
+
+def test_authorize_bad_response_type_redirects(client: FlaskClient) -> None:
+    location = approve(client, response_type="id_token", state="s1")
+    assert location.startswith(REDIRECT_URI + "?")
+    assert query_of(location) == {"error": "unsupported_response_type", "state": "s1"}
+
+
+def test_authorize_bad_scope_redirects(client: FlaskClient) -> None:
+    location = approve(client, scope="linodes:everything", state="s2")
+    params = query_of(location)
+    assert params["error"] == "invalid_scope"
+    assert params["state"] == "s2"
+    assert "linodes:everything" in params["error_description"]
+
+
+def test_authorize_deny_redirects(client: FlaskClient) -> None:
+    response = client.post(
+        "/oauth/authorize",
+        data={"client_id": CLIENT_ID, "response_type": "code", "state": "s3", "decision": "deny"},
+    )
+    assert response.status_code == 302
+    assert query_of(response.headers["Location"]) == {"error": "access_denied", "state": "s3"}
+
+
+def test_authorize_keeps_redirect_query(client: FlaskClient) -> None:
+    location = approve(client, redirect_uri=REDIRECT_URI + "/done?next=%2Fhome", state="s4")
+    assert location.startswith(REDIRECT_URI + "/done?")
+    params = query_of(location)
+    assert params["next"] == "/home"
+    assert params["state"] == "s4"
+    assert params["code"]
+
+
+# -- the code flow --------------------------------------------------------------------
+
+
+def test_code_flow_issues_tokens(store: Store, client: FlaskClient) -> None:
+    location = approve(client, scopes="linodes:read_write,events:read_only", state="abc")
+    params = query_of(location)
+    assert location.startswith(REDIRECT_URI + "?")
+    assert params["state"] == "abc"
+
+    response = exchange(client, params["code"])
+    body = response.get_json()
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 7200
+    assert body["scope"] == "linodes:read_write events:read_only"
+    assert body["scopes"] == body["scope"]
+    assert body["refresh_token"] != body["access_token"]
+    assert store.token_scopes(body["access_token"]) == "linodes:read_write events:read_only"
+
+
+def test_code_flow_accepts_scope_spelling(client: FlaskClient) -> None:
+    code = get_code(client, scope="images:read_only account:read_only")
+    body = exchange(client, code, grant_type="authorization_code").get_json()
+    assert body["scopes"] == "images:read_only account:read_only"
+
+
+def test_code_flow_accepts_multipart(client: FlaskClient) -> None:
+    code = get_code(client, scopes="linodes:read_only")
+    response = client.post(
+        "/oauth/token",
+        data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert response.get_json()["scopes"] == "linodes:read_only"
+
+
+def test_code_flow_accepts_basic_auth(client: FlaskClient) -> None:
+    code = get_code(client, scopes="linodes:read_only")
+    credentials = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    response = client.post(
+        "/oauth/token",
+        data={"code": code},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["access_token"]
+
+
+def test_access_token_expires_after_7200s(store: Store, client: FlaskClient) -> None:
+    body = exchange(client, get_code(client, scopes="linodes:read_only")).get_json()
+    store.clock.advance(7199)
+    assert store.token_scopes(body["access_token"]) == "linodes:read_only"
+    store.clock.advance(2)
+    assert store.token_scopes(body["access_token"]) is None
+
+
+def test_code_reuse_rejected(store: Store, client: FlaskClient) -> None:
+    code = get_code(client, scopes="linodes:read_only")
+    first = exchange(client, code).get_json()
+
+    second = exchange(client, code)
+    assert second.status_code == 400
+    assert second.get_json()["error"] == "invalid_grant"
+    assert "already used" in second.get_json()["error_description"]
+    # A replayed code ends the grant it produced.
+    assert store.token_scopes(first["access_token"]) is None
+    assert refresh(client, first["refresh_token"]).status_code == 400
+
+
+def test_code_expires_after_ten_minutes(store: Store, client: FlaskClient) -> None:
+    code = get_code(client)
+    store.clock.advance(601)
+    response = exchange(client, code)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "invalid_grant",
+        "error_description": "the authorization code has expired: start a new login",
+    }
+
+
+def test_code_within_ten_minutes_works(store: Store, client: FlaskClient) -> None:
+    code = get_code(client)
+    store.clock.advance(590)
+    assert exchange(client, code).status_code == 200
+
+
+def test_code_of_other_client_rejected(store: Store, client: FlaskClient) -> None:
+    register_oauth_client(store, "other-client", "other-secret", REDIRECT_URI)
+    code = get_code(client)
+    response = client.post(
+        "/oauth/token",
+        data={"client_id": "other-client", "client_secret": "other-secret", "code": code},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_grant"
+    # The rightful client can still use it.
+    assert exchange(client, code).status_code == 200
+
+
+def test_code_redirect_uri_must_match(client: FlaskClient) -> None:
+    code = get_code(client, redirect_uri=REDIRECT_URI + "/a")
+    wrong = exchange(client, code, redirect_uri=REDIRECT_URI + "/b")
+    assert wrong.status_code == 400
+    assert wrong.get_json()["error"] == "invalid_grant"
+    right = exchange(client, code, redirect_uri=REDIRECT_URI + "/a")
+    assert right.status_code == 200
+
+
+def test_unknown_code_rejected(client: FlaskClient) -> None:
+    response = exchange(client, "0123456789abcdef0123")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "error"),
+    [
+        ({"client_secret": "wrong"}, 401, "invalid_client"),
+        ({"client_id": "nobody"}, 401, "invalid_client"),
+        ({"client_id": ""}, 400, "invalid_request"),
+        ({"client_secret": ""}, 400, "invalid_request"),
+        ({"code": ""}, 400, "invalid_request"),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+    ],
+)
+def test_token_request_errors(
+    client: FlaskClient, fields: dict[str, str], status: int, error: str
+) -> None:
+    code = get_code(client)
+    response = exchange(client, code, **fields)
+    assert response.status_code == status
+    assert response.get_json()["error"] == error
+    assert response.get_json()["error_description"]
+
+
+def test_wrong_secret_leaves_code_usable(client: FlaskClient) -> None:
+    code = get_code(client)
+    response = exchange(client, code, client_secret="not-the-secret-123")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert "not-the-secret-123" not in response.get_data(as_text=True)
+    assert exchange(client, code).status_code == 200
+
+
+# -- refresh ----------------------------------------------------------------------------
+
+
+def test_refresh_rotates_tokens(store: Store, client: FlaskClient) -> None:
+    first = exchange(client, get_code(client, scopes="linodes:read_only")).get_json()
+
+    response = refresh(client, first["refresh_token"])
+    second = response.get_json()
+    assert response.status_code == 200
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["expires_in"] == 7200
+    assert second["scopes"] == "linodes:read_only"
+    assert second["scope"] == "linodes:read_only"
+    assert store.token_scopes(second["access_token"]) == "linodes:read_only"
+
+    reused = refresh(client, first["refresh_token"])
+    assert reused.status_code == 400
+    assert reused.get_json()["error"] == "invalid_grant"
+    assert refresh(client, second["refresh_token"]).status_code == 200
+
+
+def test_refresh_needs_right_secret(client: FlaskClient) -> None:
+    first = exchange(client, get_code(client)).get_json()
+    response = refresh(client, first["refresh_token"], secret="wrong")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert refresh(client, first["refresh_token"]).status_code == 200
+
+
+def test_refresh_with_access_token_rejected(client: FlaskClient) -> None:
+    first = exchange(client, get_code(client)).get_json()
+    response = refresh(client, first["access_token"])
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_grant"
+
+
+def test_refresh_without_token(client: FlaskClient) -> None:
+    response = refresh(client, "")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "invalid_request",
+        "error_description": "missing refresh_token",
+    }
+
+
+# -- implicit flow ------------------------------------------------------------------------
+
+
+def test_implicit_flow_returns_fragment(store: Store, client: FlaskClient) -> None:
+    location = approve(client, response_type="token", scopes="linodes:read_only", state="st")
+    parts = urlsplit(location)
+    params = fragment_of(location)
+    assert location.startswith(REDIRECT_URI + "#")
+    assert parts.query == ""
+    assert params["token_type"] == "bearer"
+    assert params["expires_in"] == "7200"
+    assert params["scopes"] == "linodes:read_only"
+    assert params["state"] == "st"
+    assert "refresh_token" not in params
+    assert store.token_scopes(params["access_token"]) == "linodes:read_only"
+
+
+def test_implicit_token_can_be_expired(store: Store, client: FlaskClient) -> None:
+    token = fragment_of(approve(client, response_type="token"))["access_token"]
+    assert expire(client, token).status_code == 200
+    assert store.token_scopes(token) is None
+
+
+# -- expire ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/expire", "/oauth/revoke"])
+def test_expire_ends_the_grant(store: Store, client: FlaskClient, path: str) -> None:
+    tokens = exchange(client, get_code(client)).get_json()
+    response = expire(client, tokens["access_token"], path)
+    assert response.status_code == 200
+    assert store.token_scopes(tokens["access_token"]) is None
+    assert refresh(client, tokens["refresh_token"]).status_code == 400
+
+
+def test_expire_by_refresh_token(store: Store, client: FlaskClient) -> None:
+    tokens = exchange(client, get_code(client)).get_json()
+    assert expire(client, tokens["refresh_token"]).status_code == 200
+    assert store.token_scopes(tokens["access_token"]) is None
+
+
+def test_expire_needs_right_secret(store: Store, client: FlaskClient) -> None:
+    tokens = exchange(client, get_code(client)).get_json()
+    response = client.post(
+        "/oauth/token/expire",
+        data={"client_id": CLIENT_ID, "client_secret": "nope", "token": tokens["access_token"]},
+    )
+    assert response.status_code == 401
+    assert store.token_scopes(tokens["access_token"]) is not None
+
+
+def test_expire_foreign_token_rejected(store: Store, client: FlaskClient) -> None:
+    store.add_token("personal-access-token", "*")
+    response = expire(client, "personal-access-token")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_grant"
+    assert store.token_scopes("personal-access-token") == "*"
+
+
+def test_expire_without_token(client: FlaskClient) -> None:
+    response = expire(client, "")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+# -- secrets stay out of logs and tables ------------------------------------------------------
+
+
+def test_logs_hold_no_secrets(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    code = get_code(client, scopes="linodes:read_only")
+    tokens = exchange(client, code).get_json()
+    exchange(client, "bad", client_secret="wrong-secret-value")
+    rotated = refresh(client, tokens["refresh_token"]).get_json()
+    refresh(client, tokens["refresh_token"])
+    exchange(client, code)
+    expire(client, rotated["access_token"])
+    implicit = fragment_of(approve(client, response_type="token"))["access_token"]
+
+    text = caplog.text
+    assert "OAuth client portal-client" in text
+    for secret in (
+        code,
+        CLIENT_SECRET,
+        "wrong-secret-value",
+        tokens["access_token"],
+        tokens["refresh_token"],
+        rotated["access_token"],
+        rotated["refresh_token"],
+        implicit,
+    ):
+        assert secret not in text
+
+
+def test_tables_hold_only_digests(store: Store, client: FlaskClient) -> None:
+    code = get_code(client)
+    tokens = exchange(client, code).get_json()
+    with store.connection() as conn:
+        dump = "\n".join(conn.iterdump())
+    assert CLIENT_SECRET not in dump
+    assert code not in dump
+    assert tokens["refresh_token"] not in dump
