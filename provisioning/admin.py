@@ -1,0 +1,314 @@
+"""The operator's admin: servers, their audit trail and operations, plans, catalog, job health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from provisioning import services
+from provisioning.models import (
+    CatalogImage,
+    CatalogRegion,
+    CatalogType,
+    Finding,
+    JobRun,
+    Operation,
+    Plan,
+    Server,
+    Transition,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TransitionInline(ReadOnlyInline):
+    model = Transition
+    fields = ("created_at", "from_state", "to_state", "actor", "reason", "operation")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name_plural = "Audit trail"
+
+
+class OperationInline(ReadOnlyInline):
+    model = Operation
+    fields = (
+        "id",
+        "kind",
+        "status",
+        "phase",
+        "attempts",
+        "not_before",
+        "linode_id",
+        "actor",
+        "error",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+    ordering = ("-id",)
+
+
+class FindingInline(ReadOnlyInline):
+    model = Finding
+    fields = ("kind", "detail", "observations", "first_seen_at", "last_seen_at", "resolved_at")
+    readonly_fields = fields
+
+
+def _run_for_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Server],
+    verb: str,
+    action: Any,
+) -> None:
+    actor = f"operator:{request.user.pk}"
+    done, rejected = 0, []
+    for server in queryset:
+        try:
+            action(server, actor=actor)
+        except services.TransitionNotAllowed as exc:
+            rejected.append(str(exc))
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{verb}: {done} server(s).", messages.SUCCESS)
+    for message in rejected:
+        modeladmin.message_user(request, message, messages.WARNING)
+
+
+@admin.action(description="Retry provisioning (failed servers)")
+def retry_provisioning(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    _run_for_each(
+        modeladmin, request, queryset, "Provisioning retried", services.retry_provisioning
+    )
+
+
+@admin.action(description="Tear down (delete the Linode)")
+def tear_down(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    _run_for_each(modeladmin, request, queryset, "Teardown requested", services.request_termination)
+
+
+@admin.action(description="Suspend (power off and lock)")
+def suspend(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    _run_for_each(modeladmin, request, queryset, "Suspended", services.suspend)
+
+
+@admin.action(description="Resume (unlock and boot)")
+def resume(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    _run_for_each(modeladmin, request, queryset, "Resumed", services.resume)
+
+
+@admin.register(Server)
+class ServerAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "customer",
+        "plan",
+        "region",
+        "state",
+        "standing",
+        "progress",
+        "linode_id",
+        "ipv4",
+        "attention_flag",
+        "updated_at",
+    )
+    list_filter = ("state", "standing", "plan", "region")
+    list_select_related = ("customer", "plan")
+    actions = [retry_provisioning, tear_down, suspend, resume]
+    inlines = [OperationInline, TransitionInline, FindingInline]
+    readonly_fields = (
+        "uuid",
+        "label",
+        "linode_tag",
+        "customer",
+        "state",
+        "linode_id",
+        "linode_status",
+        "ipv4",
+        "ipv6",
+        "progress",
+        "failure_reason",
+        "missing_observations",
+        "termination_requested_at",
+        "ready_email_sent_at",
+        "created_at",
+        "updated_at",
+    )
+    fields = (
+        "uuid",
+        "label",
+        "linode_tag",
+        "customer",
+        "plan",
+        "region",
+        "state",
+        "standing",
+        "linode_id",
+        "linode_status",
+        "ipv4",
+        "ipv6",
+        "ssh_key",
+        "progress",
+        "failure_reason",
+        "attention",
+        "missing_observations",
+        "termination_requested_at",
+        "ready_email_sent_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # servers come from customer orders
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tear down instead, so the Linode goes too
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Server], search_term: str
+    ) -> tuple[QuerySet[Server], bool]:
+        # Labels derive from the UUID: "rp-<hex>" finds the server by its UUID.
+        from provisioning.labels import uuid_from_label
+
+        server_uuid = uuid_from_label(search_term.strip())
+        if server_uuid is not None:
+            return queryset.filter(uuid=server_uuid), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # An exact match on the integer linode_id only applies to a numeric term.
+        term = request.GET.get("q", "").strip()
+        fields = ("customer__email", "ipv4", "ipv6", "uuid")
+        return ("=linode_id", *fields) if term.isdigit() else fields
+
+    @admin.display(description="Attention", boolean=False)
+    def attention_flag(self, server: Server) -> str:
+        return "⚠" if server.attention else ""
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "server",
+        "kind",
+        "status",
+        "phase",
+        "attempts",
+        "not_before",
+        "linode_id",
+        "created_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("server__customer__email", "=server__linode_id")
+    readonly_fields = [field.name for field in Operation._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "server", "from_state", "to_state", "actor", "reason")
+    list_filter = ("to_state", "from_state")
+    search_fields = ("server__customer__email", "actor", "reason")
+    readonly_fields = [field.name for field in Transition._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = (
+        "kind",
+        "detail",
+        "server",
+        "linode_id",
+        "observations",
+        "last_seen_at",
+        "resolved_at",
+    )
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("detail", "linode_label", "=linode_id")
+    actions = ["mark_resolved"]
+
+    @admin.action(description="Mark as resolved")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Finding]) -> None:
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"Resolved {count} finding(s).", messages.SUCCESS)
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Health of the periodic jobs; a job that stopped succeeding shows as quiet."""
+
+    list_display = (
+        "name",
+        "health",
+        "last_succeeded_at",
+        "last_started_at",
+        "last_failed_at",
+        "interval_seconds",
+        "last_error",
+    )
+    readonly_fields = [field.name for field in JobRun._meta.fields]
+
+    @admin.display(description="Health")
+    def health(self, job: JobRun) -> str:
+        if job.is_quiet():
+            return format_html('<strong style="color:#ba2121">{}</strong>', "quiet")
+        return "ok"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "linode_type", "image", "price_monthly", "active")
+    list_filter = ("active",)
+    search_fields = ("slug", "name", "linode_type")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class CatalogAdmin(admin.ModelAdmin):
+    list_filter = ("present",)
+    search_fields = ("id", "label")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # filled by sync_catalog
+
+
+@admin.register(CatalogRegion)
+class CatalogRegionAdmin(CatalogAdmin):
+    list_display = ("id", "label", "country", "status", "present", "synced_at")
+
+
+@admin.register(CatalogType)
+class CatalogTypeAdmin(CatalogAdmin):
+    list_display = ("id", "label", "vcpus", "memory_mb", "disk_mb", "price_monthly", "present")
+
+
+@admin.register(CatalogImage)
+class CatalogImageAdmin(CatalogAdmin):
+    list_display = ("id", "label", "vendor", "status", "deprecated", "present")

@@ -1,0 +1,412 @@
+"""Carry out one operation against the Linode API.
+
+`execute(operation_id)` is what the Celery task runs. It claims the operation
+(a second delivery finds it claimed and stops), runs the handler for its kind,
+and turns API errors into a retry with `not_before`, a wait for tracking, or
+a failure the operator sees. Handlers look before they act, so running one
+again after a crash repeats no side effect: provision looks the label up
+before any create, terminate treats a missing Linode as deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.utils import timezone
+
+from linode_api import (
+    ApiError,
+    BadRequestError,
+    ConnectionFailedError,
+    ForbiddenError,
+    Linode,
+    LinodeClient,
+    LinodeError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+)
+from provisioning import limiter, outbox
+from provisioning.linode import get_client
+from provisioning.linode_lookup import find_by_label, is_label_in_use, record_linode
+from provisioning.models import Operation, OperationKind, OperationStatus, Server, State
+from provisioning.passwords import new_root_password, stored_or_new_root_password
+from provisioning.states import TransitionRejected, transition, try_transition
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait before looking again after a create whose outcome is unknown.
+OUTCOME_UNKNOWN_RETRY_SECONDS = 5.0
+# Seconds to wait when the API answers "Linode busy." (another job is running on it).
+BUSY_RETRY_SECONDS = 3.0
+DEFAULT_RETRY_AFTER_SECONDS = 5.0
+
+
+class RetryLater(Exception):
+    """Raised by a handler that wants to run again after `delay` seconds."""
+
+    def __init__(self, reason: str, delay: float, *, count_attempt: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+        self.count_attempt = count_attempt
+
+
+class OperationFailed(Exception):
+    """Raised by a handler when the operation cannot succeed without the operator."""
+
+
+Handler = Callable[[Operation, Server, LinodeClient], None]
+
+
+def execute(operation_id: int) -> str | None:
+    """Run one operation; return its status afterwards, or None when it was not claimed."""
+    operation = outbox.claim(operation_id)
+    if operation is None:
+        return None
+    server = Server.objects.select_related("plan", "customer").get(pk=operation.server_id)
+    handler = HANDLERS[operation.kind]
+    try:
+        handler(operation, server, get_client())
+    except RetryLater as exc:
+        _retry(operation, server, exc.reason, exc.delay, count_attempt=exc.count_attempt)
+    except RateLimitedError as exc:
+        delay = exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS
+        _retry(operation, server, f"rate limited by the API: {exc}", delay, count_attempt=False)
+    except (UnauthorizedError, ForbiddenError) as exc:
+        _fail(
+            operation,
+            server,
+            f"The Linode API rejected the portal's token ({exc}). "
+            "Run `manage.py check_linode` to see what the token lacks.",
+        )
+    except BadRequestError as exc:
+        if any("busy" in reason.lower() for reason in exc.reasons):
+            _retry(operation, server, f"Linode busy: {exc}", BUSY_RETRY_SECONDS)
+        else:
+            _fail(operation, server, f"The Linode API rejected the request: {exc}")
+    except (ConnectionFailedError, ServerError, OutcomeUnknownError) as exc:
+        delay = outbox.backoff(operation.attempts).total_seconds()
+        _retry(operation, server, f"Linode API unavailable: {exc}", delay)
+    except (ApiError, LinodeError) as exc:
+        delay = outbox.backoff(operation.attempts).total_seconds()
+        _retry(operation, server, f"Linode API error: {exc}", delay)
+    except OperationFailed as exc:
+        _fail(operation, server, str(exc))
+    except TransitionRejected as exc:
+        # Another process changed the server first; this operation no longer applies.
+        outbox.finish(operation, OperationStatus.CANCELLED, error=str(exc))
+    except Exception as exc:
+        logger.exception(
+            "server %s: operation %s (%s) crashed", server.pk, operation.pk, operation.kind
+        )
+        delay = outbox.backoff(operation.attempts).total_seconds()
+        _retry(operation, server, f"internal error: {type(exc).__name__}: {exc}", delay)
+    operation.refresh_from_db()
+    return operation.status
+
+
+def _retry(
+    operation: Operation, server: Server, reason: str, delay: float, *, count_attempt: bool = True
+) -> None:
+    not_before = timezone.now() + timedelta(seconds=delay)
+    if not outbox.requeue(
+        operation, not_before=not_before, reason=reason, count_attempt=count_attempt
+    ):
+        _fail(operation, server, f"gave up after {operation.attempts + 1} attempts: {reason}")
+
+
+def _fail(operation: Operation, server: Server, reason: str) -> None:
+    """Fail the operation; a failed provision or teardown also fails the server."""
+    logger.warning(
+        "server %s: operation %s (%s) failed: %s", server.pk, operation.pk, operation.kind, reason
+    )
+    if operation.kind in (OperationKind.PROVISION, OperationKind.TERMINATE):
+        server.refresh_from_db()
+        if server.state in (State.PROVISIONING, State.BOOTING, State.TERMINATING):
+            try_transition(
+                server,
+                State.FAILED,
+                actor="system",
+                reason=reason,
+                operation=operation,
+                failure_reason=reason,
+            )
+    else:
+        Server.objects.filter(pk=server.pk).update(
+            attention=f"{operation.get_kind_display()} failed: {reason}"
+        )
+    outbox.finish(operation, OperationStatus.FAILED, error=reason)
+
+
+# --- provision ---------------------------------------------------------------
+
+
+def provision(operation: Operation, server: Server, client: LinodeClient) -> None:
+    """Create the server's Linode, or adopt the one an earlier attempt created."""
+    if server.state not in (State.PROVISIONING, State.BOOTING):
+        outbox.finish(
+            operation,
+            OperationStatus.CANCELLED,
+            error=f"server is {server.state}; nothing to provision",
+        )
+        return
+
+    outbox.record_progress(operation, phase="looking_up_label")
+    linode = find_by_label(client, server.label)
+    if linode is not None:
+        logger.info(
+            "server %s: adopting Linode %s found under label %s",
+            server.pk,
+            linode.id,
+            server.label,
+        )
+    else:
+        linode = _create(operation, server, client)
+
+    record_linode(server, linode)
+    outbox.record_progress(operation, phase="created", linode_id=linode.id)
+    outbox.mark_waiting(operation, phase="waiting_for_boot", expect_status="running")
+    # Tracking moves the server on from here; apply what the create already told us.
+    from provisioning.tracking import apply_linode_status
+
+    apply_linode_status(server, str(linode.status), operation=operation)
+
+
+def _create(operation: Operation, server: Server, client: LinodeClient):  # noqa: ANN202
+    plan = server.plan
+    free_at = limiter.try_acquire(operation_id=operation.pk)
+    if free_at is not None:
+        delay = max(0.0, (free_at - timezone.now()).total_seconds())
+        outbox.record_progress(operation, phase="waiting_for_create_slot")
+        raise RetryLater("waiting for a create slot", delay, count_attempt=False)
+
+    if server.uses_ssh_key:
+        # The API needs a root password with an image; the customer logs in
+        # with their key, so this password is never stored or shown.
+        root_pass = new_root_password()
+        authorized_keys: list[str] | None = [server.ssh_key.strip()]
+    else:
+        root_pass = stored_or_new_root_password(server)
+        authorized_keys = None
+
+    outbox.record_progress(operation, phase="create_sent")
+    logger.info(
+        "server %s: creating Linode %s (%s in %s, operation %s)",
+        server.pk,
+        server.label,
+        plan.linode_type,
+        server.region,
+        operation.pk,
+    )
+    try:
+        return client.create_linode(
+            plan.linode_type,
+            server.region,
+            plan.image,
+            root_pass=root_pass,
+            authorized_keys=authorized_keys,
+            label=server.label,
+            tags=_tags(server),
+            stackscript=plan.stackscript_id,
+            stackscript_data=plan.stackscript_data or None,
+            user_data=plan.user_data or None,
+            booted=True,
+        )
+    except BadRequestError as exc:
+        if not is_label_in_use(exc):
+            raise
+        logger.info(
+            "server %s: label %s already in use; looking it up to adopt it",
+            server.pk,
+            server.label,
+        )
+        linode = find_by_label(client, server.label)
+        if linode is None:
+            raise RetryLater(
+                f"label {server.label} is in use but no Linode carries it", 5.0
+            ) from None
+        return linode
+    except OutcomeUnknownError as exc:
+        logger.warning(
+            "server %s: create outcome unknown (%s); looking the label up", server.pk, exc
+        )
+        linode = find_by_label(client, server.label)
+        if linode is None:
+            raise RetryLater(
+                f"create outcome unknown and no Linode found yet: {exc}",
+                OUTCOME_UNKNOWN_RETRY_SECONDS,
+            ) from None
+        return linode
+    except RateLimitedError as exc:
+        retry_after = exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS
+        limiter.push_back(until=timezone.now() + timedelta(seconds=retry_after))
+        raise
+
+
+def _tags(server: Server) -> list[str]:
+    from provisioning.linode import portal_tags
+
+    return portal_tags(server.linode_tag)
+
+
+# --- terminate ---------------------------------------------------------------
+
+
+def terminate(operation: Operation, server: Server, client: LinodeClient) -> None:
+    """Delete the server's Linode; a Linode that is already gone counts as deleted."""
+    if server.state == State.TERMINATED:
+        outbox.finish(operation, OperationStatus.SUCCEEDED, error="already terminated")
+        return
+    if server.state != State.TERMINATING:
+        transition(
+            server,
+            State.TERMINATING,
+            actor=operation.actor or "system",
+            reason="teardown requested",
+            operation=operation,
+        )
+
+    linode_id = server.linode_id or operation.linode_id
+    if linode_id is None:
+        # A create whose response was lost may have left a Linode behind.
+        found = find_by_label(client, server.label)
+        if found is not None:
+            record_linode(server, found)
+            linode_id = found.id
+    if linode_id is None:
+        _confirm_terminated(operation, server, "no Linode was ever created")
+        return
+
+    outbox.record_progress(operation, phase="delete_sent", linode_id=linode_id)
+    try:
+        Linode(client, linode_id).delete()
+    except NotFoundError:
+        _confirm_terminated(operation, server, f"Linode {linode_id} was already gone (404)")
+        return
+    logger.info("server %s: delete of Linode %s accepted", server.pk, linode_id)
+    outbox.mark_waiting(operation, phase="waiting_for_deletion", expect_status="gone")
+
+
+def _confirm_terminated(operation: Operation, server: Server, reason: str) -> None:
+    transition(
+        server,
+        State.TERMINATED,
+        actor="system",
+        reason=reason,
+        operation=operation,
+        progress=100,
+        linode_status="",
+    )
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="deleted")
+
+
+# --- power, suspension and maintenance ------------------------------------------
+
+
+def _require_linode(server: Server) -> int:
+    if server.linode_id is None:
+        raise OperationFailed(f"server {server.pk} has no Linode yet")
+    return server.linode_id
+
+
+def _status_of(client: LinodeClient, linode_id: int) -> str:
+    linode = Linode(client, linode_id)
+    return str(linode.status)
+
+
+def power_on(operation: Operation, server: Server, client: LinodeClient) -> None:
+    linode_id = _require_linode(server)
+    if server.state == State.SUSPENDED:
+        raise OperationFailed("the server is suspended; resume it instead")
+    if _status_of(client, linode_id) not in ("running", "booting"):
+        Linode(client, linode_id).boot()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="boot_sent")
+
+
+def power_off(operation: Operation, server: Server, client: LinodeClient) -> None:
+    linode_id = _require_linode(server)
+    if _status_of(client, linode_id) not in ("offline", "shutting_down"):
+        Linode(client, linode_id).shutdown()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="shutdown_sent")
+
+
+def reboot(operation: Operation, server: Server, client: LinodeClient) -> None:
+    linode_id = _require_linode(server)
+    if server.state == State.SUSPENDED:
+        raise OperationFailed("the server is suspended; resume it instead")
+    Linode(client, linode_id).reboot()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="reboot_sent")
+
+
+def suspend(operation: Operation, server: Server, client: LinodeClient) -> None:
+    """Power the Linode off; the suspended state keeps the customer from booting it."""
+    linode_id = _require_linode(server)
+    if server.state != State.SUSPENDED:
+        outbox.finish(operation, OperationStatus.CANCELLED, error=f"server is {server.state}")
+        return
+    if _status_of(client, linode_id) not in ("offline", "shutting_down"):
+        Linode(client, linode_id).shutdown()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="shutdown_sent")
+
+
+def resume(operation: Operation, server: Server, client: LinodeClient) -> None:
+    linode_id = _require_linode(server)
+    if server.state != State.RUNNING:
+        outbox.finish(operation, OperationStatus.CANCELLED, error=f"server is {server.state}")
+        return
+    if _status_of(client, linode_id) not in ("running", "booting"):
+        Linode(client, linode_id).boot()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="boot_sent")
+
+
+def rebuild(operation: Operation, server: Server, client: LinodeClient) -> None:
+    """Reinstall the plan's image (or `params["image"]`) with fresh root access."""
+    linode_id = _require_linode(server)
+    image = operation.params.get("image") or server.plan.image
+    if server.uses_ssh_key:
+        root_pass = new_root_password()
+        authorized_keys: list[str] | None = [server.ssh_key.strip()]
+    else:
+        root_pass = stored_or_new_root_password(server, replace=operation.phase == "")
+        authorized_keys = None
+    outbox.record_progress(operation, phase="rebuild_sent")
+    Linode(client, linode_id).rebuild(image, root_pass=root_pass, authorized_keys=authorized_keys)
+    outbox.mark_waiting(operation, phase="waiting_for_boot", expect_status="running")
+
+
+def reset_password(operation: Operation, server: Server, client: LinodeClient) -> None:
+    """Set a new root password: the API needs the Linode shut down, so shut down, set, boot."""
+    linode_id = _require_linode(server)
+    if server.uses_ssh_key:
+        raise OperationFailed("the server uses an SSH key; there is no root password to reset")
+    status = _status_of(client, linode_id)
+    if operation.phase in ("", "shutdown_sent") and status != "offline":
+        if status not in ("shutting_down",):
+            Linode(client, linode_id).shutdown()
+        outbox.record_progress(operation, phase="shutdown_sent")
+        raise RetryLater("waiting for the Linode to shut down", 2.0, count_attempt=False)
+    if operation.phase in ("", "shutdown_sent"):
+        password = stored_or_new_root_password(server, replace=True)
+        Linode(client, linode_id).reset_root_password(password)
+        outbox.record_progress(operation, phase="password_set")
+    if server.state == State.RUNNING:
+        Linode(client, linode_id).boot()
+    outbox.finish(operation, OperationStatus.SUCCEEDED, phase="done")
+
+
+HANDLERS: dict[str, Handler] = {
+    OperationKind.PROVISION: provision,
+    OperationKind.TERMINATE: terminate,
+    OperationKind.POWER_ON: power_on,
+    OperationKind.POWER_OFF: power_off,
+    OperationKind.REBOOT: reboot,
+    OperationKind.SUSPEND: suspend,
+    OperationKind.RESUME: resume,
+    OperationKind.REBUILD: rebuild,
+    OperationKind.RESET_PASSWORD: reset_password,
+}

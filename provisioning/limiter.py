@@ -1,0 +1,78 @@
+"""A create-rate limiter shared by every worker, kept in the database.
+
+The Linode API allows LINODE_CREATE_LIMIT creates per LINODE_CREATE_WINDOW_SECONDS
+per token (20 per 15 s in late 2026). Each create first takes a slot: a row
+with its time. A worker locks the limiter's row (SELECT ... FOR UPDATE on
+PostgreSQL; on SQLite the IMMEDIATE transaction mode serialises writers), counts
+the slots inside the window and takes one when there is room. Without room
+it learns when the oldest slot leaves the window, so the operation can wait
+with `not_before` instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from provisioning.models import RateLimitLock, RateLimitSlot
+
+logger = logging.getLogger(__name__)
+
+LINODE_CREATE = "linode_create"
+
+
+def try_acquire(
+    name: str = LINODE_CREATE,
+    *,
+    limit: int | None = None,
+    window_seconds: float | None = None,
+    operation_id: int | None = None,
+) -> datetime | None:
+    """Take a slot and return None, or return the time the next slot frees up."""
+    limit = limit if limit is not None else settings.LINODE_CREATE_LIMIT
+    window = timedelta(
+        seconds=window_seconds
+        if window_seconds is not None
+        else settings.LINODE_CREATE_WINDOW_SECONDS
+    )
+    with transaction.atomic():
+        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
+        now = timezone.now()
+        window_start = now - window
+        RateLimitSlot.objects.filter(limiter=lock, taken_at__lte=window_start).delete()
+        taken = list(
+            RateLimitSlot.objects.filter(limiter=lock)
+            .order_by("taken_at")
+            .values_list("taken_at", flat=True)[:limit]
+        )
+        if len(taken) < limit:
+            RateLimitSlot.objects.create(limiter=lock, taken_at=now, operation_id=operation_id)
+            return None
+        free_at = taken[0] + window
+    logger.info(
+        "rate limiter %s: %s slots taken in %.1f s, next free at %s (operation %s)",
+        name,
+        limit,
+        window.total_seconds(),
+        free_at.isoformat(),
+        operation_id,
+    )
+    return free_at
+
+
+def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
+    """Fill the window so no worker creates before `until` (after the API answered 429)."""
+    limit = settings.LINODE_CREATE_LIMIT
+    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS)
+    # A slot taken at `until - window` blocks until `until`.
+    blocked_from = until - window
+    with transaction.atomic():
+        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
+        existing = RateLimitSlot.objects.filter(limiter=lock, taken_at__gte=blocked_from).count()
+        RateLimitSlot.objects.bulk_create(
+            RateLimitSlot(limiter=lock, taken_at=blocked_from) for _ in range(limit - existing)
+        )

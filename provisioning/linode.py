@@ -1,0 +1,29 @@
+"""The portal's Linode API client, built from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from linode_api import LinodeClient
+
+USER_AGENT = "reseller-portal/0.1 (provisioning)"
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+def get_client() -> LinodeClient:
+    """Return a client for the operator's account (LINODE_TOKEN at LINODE_API_URL).
+
+    A new client per call is cheap; callers keep it for the length of one task.
+    """
+    read_timeout = float(settings.LINODE_API_TIMEOUT)
+    return LinodeClient(
+        settings.LINODE_TOKEN,
+        settings.LINODE_API_URL,
+        user_agent=USER_AGENT,
+        timeout=(min(CONNECT_TIMEOUT_SECONDS, read_timeout), read_timeout),
+    )
+
+
+def portal_tags(server_tag: str) -> list[str]:
+    """Return the tags every portal Linode carries: the portal's tag and its server's tag."""
+    return [settings.LINODE_TAG, server_tag]
