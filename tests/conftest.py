@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# Fixtures `linode_fake` and `linode_fake_session`: the local fake Linode API.
+pytest_plugins = ["linode_fake.pytest_plugin"]
+
 _original_connect = socket.socket.connect
 _original_connect_ex = socket.socket.connect_ex
 

@@ -1,0 +1,5 @@
+"""The blueprint every API module registers its operations on."""
+
+from flask import Blueprint
+
+api = Blueprint("api", __name__)

@@ -1,0 +1,604 @@
+"""Linode instances: list, create, get, update and delete."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import sqlite3
+import uuid
+from typing import Any
+
+from flask import request
+
+from linode_fake import events as event_log
+from linode_fake import instances as store_instances
+from linode_fake.api.blueprint import api
+from linode_fake.clock import format_datetime
+from linode_fake.context import FakeContext, fake, json_body
+from linode_fake.errors import FieldErrors, bad_request, not_found
+from linode_fake.faults import LOSE_RESPONSE_KEY
+from linode_fake.filtering import filter_items
+from linode_fake.pagination import paginate
+from linode_fake.routing import operation
+from linode_fake.validation import (
+    check_bool,
+    check_int,
+    check_label,
+    check_root_pass,
+    check_str,
+    check_str_list,
+    check_tags,
+)
+
+logger = logging.getLogger(__name__)
+
+LABEL_MAX_LENGTH = 64
+LABEL_TAKEN_REASON = "Label must be unique among your Linodes"
+BUSY_REASON = "Linode busy."
+LIMIT_REASON = "Account Limit reached. Please open a support ticket."
+DEFAULT_SWAP_MB = 512
+BACKUP_DAYS = ("Scheduling", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday")
+BACKUP_DAYS += ("Friday", "Saturday")
+BACKUP_WINDOWS = ("Scheduling", *(f"W{hour}" for hour in range(0, 24, 2)))
+ALERT_FIELDS = ("cpu", "io", "network_in", "network_out", "transfer_quota")
+
+
+# -- helpers shared with the other instance modules ---------------------------
+
+
+def load_or_404(conn: sqlite3.Connection, linode_id: int) -> dict[str, Any]:
+    record = store_instances.load(fake().store, conn, linode_id)
+    if record is None:
+        raise not_found()
+    return record
+
+
+def require_settled(record: dict[str, Any]) -> None:
+    """Reject an action unless the instance is `running` or `offline`."""
+    if record["api"]["status"] not in store_instances.SETTLED:
+        raise bad_request(BUSY_REASON)
+
+
+def image_entity(image: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": image["id"],
+        "label": image.get("label", image["id"]),
+        "type": "image",
+        "url": f"/v4/images/{image['id']}",
+    }
+
+
+def check_deploy_fields(
+    context: FakeContext,
+    errors: FieldErrors,
+    body: dict[str, Any],
+    image: dict[str, Any] | None,
+    region: dict[str, Any] | None,
+) -> None:
+    """Check what an image deploy needs (create and rebuild): credentials,
+    StackScript and user data."""
+    root_pass = body.get("root_pass")
+    keys = check_str_list(errors, body, "authorized_keys")
+    check_str_list(errors, body, "authorized_users")
+    if root_pass is not None:
+        check_root_pass(errors, root_pass, context.settings.password_min_score)
+    elif image is not None and not keys:
+        errors.add("root_pass", "root_pass is required when deploying an image")
+
+    stackscript_id = check_int(errors, body, "stackscript_id")
+    if stackscript_id is not None:
+        _check_stackscript(context, errors, body, stackscript_id, image)
+
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            errors.add("metadata", "metadata must be an object")
+        else:
+            _check_user_data(errors, metadata.get("user_data"), image, region)
+
+
+def _check_stackscript(
+    context: FakeContext,
+    errors: FieldErrors,
+    body: dict[str, Any],
+    stackscript_id: int,
+    image: dict[str, Any] | None,
+) -> None:
+    from linode_fake.api.stackscripts import load_stackscript
+
+    script = load_stackscript(stackscript_id)
+    if script is None:
+        errors.add("stackscript_id", f"StackScript {stackscript_id} not found")
+        return
+    if image is None:
+        errors.add("image", "image is required when deploying a StackScript")
+    elif "any/all" not in script["images"] and image["id"] not in script["images"]:
+        errors.add(
+            "image",
+            f"Image {image['id']} is not compatible with StackScript {stackscript_id}; "
+            f"use one of {', '.join(script['images'])}",
+        )
+    data = body.get("stackscript_data")
+    if data is not None and not isinstance(data, dict):
+        errors.add("stackscript_data", "stackscript_data must be an object of UDF values")
+        return
+    data = data or {}
+    for udf in script["user_defined_fields"]:
+        if "default" not in udf and udf["name"] not in data:
+            errors.add(f"stackscript_data.{udf['name']}", f"{udf['name']} is required")
+
+
+def _check_user_data(
+    errors: FieldErrors,
+    user_data: Any,
+    image: dict[str, Any] | None,
+    region: dict[str, Any] | None,
+) -> None:
+    field = "metadata.user_data"
+    if user_data is None:
+        return
+    if not isinstance(user_data, str):
+        errors.add(field, "user_data must be a base64-encoded string")
+        return
+    try:
+        base64.b64decode(user_data, validate=True)
+    except (binascii.Error, ValueError):
+        errors.add(field, "user_data must be valid base64")
+        return
+    if len(user_data) > 65535:
+        errors.add(field, "user_data must be at most 65535 characters")
+    if image is not None and "cloud-init" not in image.get("capabilities", []):
+        errors.add(field, f"Image {image['id']} does not support cloud-init user data")
+    if region is not None and "Metadata" not in region.get("capabilities", []):
+        errors.add(field, f"Region {region['id']} does not support the Metadata service")
+
+
+def build_disks(
+    context: FakeContext,
+    linode_type: dict[str, Any],
+    image: dict[str, Any],
+    swap_mb: int,
+    now: float,
+) -> list[dict[str, Any]]:
+    """Build the image disk and the swap disk of an image deploy."""
+    created = format_datetime(now)
+    image_label = image.get("label", image["id"])
+    main = {
+        "id": context.store.next_id("disk"),
+        "label": f"{image_label} Disk"[:48],
+        "size": max(0, int(linode_type["disk"]) - swap_mb),
+        "filesystem": "ext4",
+        "status": "ready",
+        "created": created,
+        "updated": created,
+    }
+    swap = {
+        "id": context.store.next_id("disk"),
+        "label": f"{swap_mb} MB Swap Image",
+        "size": swap_mb,
+        "filesystem": "swap",
+        "status": "ready",
+        "created": created,
+        "updated": created,
+    }
+    return [main, swap]
+
+
+def build_config(
+    context: FakeContext, image: dict[str, Any], disks: list[dict[str, Any]], memory: int
+) -> dict[str, Any]:
+    """Build the config profile that boots the image disk."""
+    devices: dict[str, Any] = {f"sd{letter}": None for letter in "abcdefgh"}
+    for letter, disk in zip("ab", disks, strict=False):
+        devices[f"sd{letter}"] = {"disk_id": disk["id"], "volume_id": None}
+    return {
+        "id": context.store.next_id("config"),
+        "label": f"My {image.get('label', image['id'])} Disk Profile"[:48],
+        "comments": "",
+        "devices": devices,
+        "helpers": {
+            "devtmpfs_automount": True,
+            "distro": True,
+            "modules_dep": True,
+            "network": True,
+            "updatedb_disabled": True,
+        },
+        "interfaces": [],
+        "kernel": "linode/grub2",
+        "memory_limit": 0,
+        "root_device": "/dev/sda",
+        "run_level": "default",
+        "virt_mode": "paravirt",
+    }
+
+
+# -- list and get --------------------------------------------------------------
+
+
+@operation(api, "/linode/instances", "GET", scope="linodes:read_only", limit="collections")
+def list_instances() -> dict[str, Any]:
+    context = fake()
+    with context.store.connection() as conn:
+        records = store_instances.load_all(context.store, conn)
+    items = [store_instances.render(record) for record in records]
+    return paginate(filter_items(items, store_instances.INSTANCE_FILTER))
+
+
+@operation(api, "/linode/instances/<int:linode_id>", "GET", scope="linodes:read_only")
+def get_instance(linode_id: int) -> dict[str, Any]:
+    with fake().store.connection() as conn:
+        record = load_or_404(conn, linode_id)
+    return store_instances.render(record)
+
+
+# -- create ----------------------------------------------------------------------
+
+
+@operation(api, "/linode/instances", "POST", scope="linodes:read_write", limit="linode_create")
+def create_instance() -> dict[str, Any]:
+    context = fake()
+    body = json_body()
+    errors = FieldErrors()
+    store = context.store
+
+    type_id = check_str(errors, body, "type")
+    region_id = check_str(errors, body, "region")
+    image_id = check_str(errors, body, "image")
+    linode_type = region = image = None
+    if type_id is None and not errors.has("type"):
+        errors.add("type", "type is required")
+    elif type_id is not None:
+        linode_type = store.catalog_item("type", type_id)
+        if linode_type is None:
+            errors.add("type", f"A valid plan type by that ID was not found: {type_id!r}")
+    if region_id is None and not errors.has("region"):
+        errors.add("region", "region is required")
+    elif region_id is not None:
+        region = store.catalog_item("region", region_id)
+        if region is None:
+            errors.add("region", f"Region {region_id!r} not found; see GET /regions")
+    if image_id is not None:
+        image = store.catalog_item("image", image_id)
+        if image is None:
+            errors.add("image", f"Image {image_id!r} not found; see GET /images")
+        elif image.get("status", "available") != "available":
+            errors.add("image", f"Image {image_id!r} is not available")
+
+    label = body.get("label")
+    if label is not None:
+        check_label(errors, label, max_length=LABEL_MAX_LENGTH)
+    tags = check_tags(errors, body)
+    booted = check_bool(errors, body, "booted")
+    private_ip = check_bool(errors, body, "private_ip")
+    backups_enabled = check_bool(errors, body, "backups_enabled")
+    swap_size = check_int(errors, body, "swap_size")
+    if swap_size is not None and not 0 <= swap_size <= 8192:
+        errors.add("swap_size", f"swap_size must be 0-8192 MB, got {swap_size}")
+    group = check_str(errors, body, "group")
+    firewall_id = check_int(errors, body, "firewall_id")
+    if body.get("backup_id") is not None:
+        errors.add("backup_id", "Restoring from a backup is not supported by this fake")
+    interfaces = _check_interfaces(errors, body.get("interfaces"))
+    check_deploy_fields(context, errors, body, image, region)
+    if image is None and body.get("root_pass") is not None and not errors.has("image"):
+        errors.add("image", "image is required when root_pass is given")
+
+    with store.connection() as conn:
+        store_instances.settle(conn, context.now())
+        if firewall_id is not None and not _firewall_exists(conn, firewall_id):
+            errors.add("firewall_id", f"Firewall {firewall_id} not found")
+        if isinstance(label, str) and store_instances.label_taken(conn, label):
+            errors.add("label", LABEL_TAKEN_REASON)
+        errors.raise_if_any()
+        assert linode_type is not None and region is not None
+
+        if store_instances.count(conn) >= context.settings.instance_limit:
+            raise bad_request(LIMIT_REASON)
+
+        now = context.now()
+        linode_id = store.next_id("linode")
+        if label is None:
+            label = _generated_label(conn, linode_id)
+        record = _new_record(
+            context,
+            linode_id=linode_id,
+            label=label,
+            linode_type=linode_type,
+            region=region,
+            image=image,
+            tags=tags or [],
+            group=group or "",
+            private_ip=bool(private_ip),
+            backups_enabled=bool(backups_enabled),
+            has_user_data=bool((body.get("metadata") or {}).get("user_data")),
+            now=now,
+        )
+        if image is not None:
+            swap_mb = DEFAULT_SWAP_MB if swap_size is None else swap_size
+            record["disks"] = build_disks(context, linode_type, image, swap_mb, now)
+            record["configs"] = [
+                build_config(context, image, record["disks"], int(linode_type["memory"]))
+            ]
+            record["configs"][0]["interfaces"] = interfaces
+        _schedule_create(context, conn, record, image, booted is not False, now)
+        store_instances.insert(conn, record)
+        if firewall_id is not None:
+            from linode_fake.api.firewalls import attach_device
+
+            attach_device(store, conn, firewall_id, "linode", linode_id, label, now)
+
+    logger.info("created Linode %d (%s, %s)", linode_id, linode_type["id"], region["id"])
+    rate = context.settings.faults.lose_create_response
+    if rate > 0 and context.random.random() < rate:
+        logger.info("losing the response of the create of Linode %d (injected fault)", linode_id)
+        request.environ[LOSE_RESPONSE_KEY] = True
+    return store_instances.render(record)
+
+
+def _firewall_exists(conn: sqlite3.Connection, firewall_id: int) -> bool:
+    row = conn.execute("SELECT id FROM firewalls WHERE id = ?", (firewall_id,)).fetchone()
+    return row is not None
+
+
+def _generated_label(conn: sqlite3.Connection, linode_id: int) -> str:
+    label = f"linode{linode_id}"
+    suffix = 1
+    while store_instances.label_taken(conn, label):
+        suffix += 1
+        label = f"linode{linode_id}-{suffix}"
+    return label
+
+
+def _check_interfaces(errors: FieldErrors, value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not 1 <= len(value) <= 3:
+        errors.add("interfaces", "interfaces must be a list of 1 to 3 interface objects")
+        return []
+    result = []
+    for index, interface in enumerate(value):
+        field = f"interfaces[{index}].purpose"
+        if not isinstance(interface, dict):
+            errors.add(f"interfaces[{index}]", "each interface must be an object")
+            continue
+        purpose = interface.get("purpose")
+        if purpose not in ("public", "vlan", "vpc"):
+            errors.add(field, f"purpose must be 'public', 'vlan' or 'vpc', got {purpose!r}")
+            continue
+        if purpose == "vlan" and not interface.get("label"):
+            errors.add(f"interfaces[{index}].label", "label is required for a vlan interface")
+        result.append(
+            {
+                "id": 1000 + index,
+                "purpose": purpose,
+                "label": interface.get("label"),
+                "ipam_address": interface.get("ipam_address"),
+                "primary": bool(interface.get("primary", False)),
+                "active": False,
+                "subnet_id": interface.get("subnet_id"),
+                "vpc_id": None,
+                "ip_ranges": interface.get("ip_ranges"),
+                "ipv4": interface.get("ipv4") or {"nat_1_1": None, "vpc": None},
+            }
+        )
+    if sum(1 for item in result if item["purpose"] == "public") > 1:
+        errors.add("interfaces", "Only one public interface is allowed")
+    return result
+
+
+def _new_record(
+    context: FakeContext,
+    *,
+    linode_id: int,
+    label: str,
+    linode_type: dict[str, Any],
+    region: dict[str, Any],
+    image: dict[str, Any] | None,
+    tags: list[str],
+    group: str,
+    private_ip: bool,
+    backups_enabled: bool,
+    has_user_data: bool,
+    now: float,
+) -> dict[str, Any]:
+    created = format_datetime(now)
+    ipv4 = [store_instances.public_ipv4(linode_id)]
+    if private_ip:
+        ipv4.append(store_instances.private_ipv4(linode_id))
+    api_fields = {
+        "id": linode_id,
+        "label": label,
+        "group": group,
+        "status": "offline",
+        "created": created,
+        "updated": created,
+        "type": linode_type["id"],
+        "region": region["id"],
+        "image": image["id"] if image else None,
+        "ipv4": ipv4,
+        "ipv6": store_instances.slaac_ipv6(linode_id) + "/128",
+        "tags": tags,
+        "hypervisor": "kvm",
+        "host_uuid": uuid.uuid5(uuid.NAMESPACE_OID, f"host-{linode_id % 97}").hex,
+        "has_user_data": has_user_data,
+        "capabilities": [],
+        "lke_cluster_id": None,
+        "placement_group": None,
+        "watchdog_enabled": True,
+        "specs": {
+            "disk": int(linode_type["disk"]),
+            "memory": int(linode_type["memory"]),
+            "vcpus": int(linode_type["vcpus"]),
+            "gpus": int(linode_type.get("gpus", 0)),
+            "transfer": int(linode_type["transfer"]),
+        },
+        "alerts": {
+            "cpu": 90 * int(linode_type["vcpus"]),
+            "io": 10000,
+            "network_in": 10,
+            "network_out": 10,
+            "transfer_quota": 80,
+        },
+        "backups": {
+            "enabled": backups_enabled,
+            "available": False,
+            "last_successful": None,
+            "schedule": {"day": "Scheduling", "window": "Scheduling"},
+        },
+    }
+    return {
+        "api": api_fields,
+        "timeline": [],
+        "running_since": None,
+        "uptime": 0.0,
+        "created_at": now,
+        "disks": [],
+        "configs": [],
+    }
+
+
+def _schedule_create(
+    context: FakeContext,
+    conn: sqlite3.Connection,
+    record: dict[str, Any],
+    image: dict[str, Any] | None,
+    booted: bool,
+    now: float,
+) -> None:
+    """Set the create's status timeline and record its events."""
+    settings = context.settings
+    linode_id, label = record["api"]["id"], record["api"]["label"]
+    entity = event_log.linode_entity(linode_id, label)
+    secondary = image_entity(image) if image is not None else None
+    if image is None:
+        # An empty Linode has nothing to provision and stays offline.
+        store_instances.set_status(record, "offline", now)
+        event_log.record_event(
+            context.store, conn, action="linode_create", entity=entity, start=now, end=now
+        )
+        return
+    provision = settings.scaled(settings.timings["provision"])
+    steps: list[tuple[float, str]] = [(0, "provisioning")]
+    if booted:
+        boot = settings.scaled(settings.timings["boot"])
+        steps += [(provision, "booting"), (boot, "running")]
+    else:
+        steps.append((provision, "offline"))
+    store_instances.schedule(record, now, steps)
+    event_log.record_event(
+        context.store,
+        conn,
+        action="linode_create",
+        entity=entity,
+        start=now,
+        end=now + provision,
+        secondary_entity=secondary,
+    )
+    if booted:
+        event_log.record_event(
+            context.store,
+            conn,
+            action="linode_boot",
+            entity=entity,
+            start=now + provision,
+            end=now + provision + settings.scaled(settings.timings["boot"]),
+        )
+
+
+# -- update and delete -----------------------------------------------------------
+
+
+@operation(api, "/linode/instances/<int:linode_id>", "PUT", scope="linodes:read_write")
+def update_instance(linode_id: int) -> dict[str, Any]:
+    context = fake()
+    body = json_body()
+    errors = FieldErrors()
+    with context.store.connection() as conn:
+        record = load_or_404(conn, linode_id)
+        api_fields = record["api"]
+        changes: dict[str, Any] = {}
+
+        if "label" in body:
+            label = body["label"]
+            check_label(errors, label, max_length=LABEL_MAX_LENGTH)
+            if isinstance(label, str) and store_instances.label_taken(conn, label, linode_id):
+                errors.add("label", LABEL_TAKEN_REASON)
+            changes["label"] = label
+        if "tags" in body:
+            changes["tags"] = check_tags(errors, body)
+        if "group" in body:
+            changes["group"] = check_str(errors, body, "group") or ""
+        if "watchdog_enabled" in body:
+            changes["watchdog_enabled"] = check_bool(errors, body, "watchdog_enabled")
+        alerts = _check_alerts(errors, body.get("alerts"))
+        schedule = _check_backup_schedule(errors, body.get("backups"))
+        errors.raise_if_any()
+
+        api_fields.update({key: value for key, value in changes.items() if value is not None})
+        api_fields["alerts"].update(alerts)
+        api_fields["backups"]["schedule"].update(schedule)
+        api_fields["updated"] = format_datetime(context.now())
+        store_instances.save(conn, record)
+    return store_instances.render(record)
+
+
+def _check_alerts(errors: FieldErrors, value: Any) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.add("alerts", "alerts must be an object")
+        return {}
+    result = {}
+    for name in ALERT_FIELDS:
+        if name in value:
+            number = value[name]
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                errors.add(f"alerts.{name}", f"alerts.{name} must be a non-negative integer")
+            else:
+                result[name] = number
+    return result
+
+
+def _check_backup_schedule(errors: FieldErrors, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    schedule = value.get("schedule") if isinstance(value, dict) else None
+    if not isinstance(schedule, dict):
+        return {}
+    result = {}
+    if "day" in schedule:
+        if schedule["day"] not in BACKUP_DAYS:
+            errors.add("backups.schedule.day", f"Invalid backup day {schedule['day']!r}")
+        else:
+            result["day"] = schedule["day"]
+    if "window" in schedule:
+        if schedule["window"] not in BACKUP_WINDOWS:
+            errors.add("backups.schedule.window", f"Invalid backup window {schedule['window']!r}")
+        else:
+            result["window"] = schedule["window"]
+    return result
+
+
+@operation(api, "/linode/instances/<int:linode_id>", "DELETE", scope="linodes:read_write")
+def delete_instance(linode_id: int) -> dict[str, Any]:
+    context = fake()
+    settings = context.settings
+    with context.store.connection() as conn:
+        record = load_or_404(conn, linode_id)
+        if record["api"]["status"] == "deleting":
+            raise bad_request(BUSY_REASON)
+        now = context.now()
+        duration = settings.scaled(settings.timings["delete"])
+        store_instances.schedule(record, now, [(0, "deleting"), (duration, store_instances.GONE)])
+        store_instances.save(conn, record)
+        event_log.record_event(
+            context.store,
+            conn,
+            action="linode_delete",
+            entity=event_log.linode_entity(linode_id, record["api"]["label"]),
+            start=now,
+            end=now + duration,
+        )
+    logger.info("deleting Linode %d", linode_id)
+    return {}
