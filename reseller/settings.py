@@ -45,6 +45,24 @@ LINODE_TAG = env_str("LINODE_TAG", "reseller-portal")
 # documented limit in late 2026 is 20 per 15 seconds per token).
 LINODE_CREATE_LIMIT = env_int("LINODE_CREATE_LIMIT", 20, minimum=1)
 LINODE_CREATE_WINDOW_SECONDS = env_float("LINODE_CREATE_WINDOW_SECONDS", 15.0, minimum=0.01)
+# Prefix of each portal Linode's label and per-server tag ("<prefix>-<uuid hex>").
+# Must start with a letter and may hold letters, digits and single dashes.
+LINODE_LABEL_PREFIX = env_str("LINODE_LABEL_PREFIX", "rp")
+
+# --- Provisioning jobs (seconds) ---------------------------------------------
+
+PROVISIONING_TRACK_INTERVAL = env_float("PROVISIONING_TRACK_INTERVAL", 2.0, minimum=0.1)
+PROVISIONING_SWEEP_INTERVAL = env_float("PROVISIONING_SWEEP_INTERVAL", 5.0, minimum=0.1)
+PROVISIONING_RECONCILE_INTERVAL = env_float("PROVISIONING_RECONCILE_INTERVAL", 60.0, minimum=1)
+PROVISIONING_CATALOG_INTERVAL = env_float("PROVISIONING_CATALOG_INTERVAL", 3600.0, minimum=1)
+# A claimed operation whose worker has not touched it for this long is handed
+# to another worker. Keep it above the Linode API timeout.
+PROVISIONING_STALL_SECONDS = env_float("PROVISIONING_STALL_SECONDS", 120.0, minimum=1)
+# Attempts (API errors that may pass, such as 5xx or lost connections) before
+# an operation fails and waits for the operator.
+PROVISIONING_MAX_ATTEMPTS = env_int("PROVISIONING_MAX_ATTEMPTS", 8, minimum=1)
+# Reconciliation passes in a row that must miss a Linode before it is flagged as vanished.
+PROVISIONING_VANISHED_AFTER = env_int("PROVISIONING_VANISHED_AFTER", 3, minimum=1)
 
 # --- Core Django ------------------------------------------------------------
 
