@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from linode_api.errors import ConnectionFailedError, UnexpectedResponseError
 from linode_api.filtering import Filter, MatchNothing, build_x_filter
 from linode_api.objects.account import Account, Event, Profile, Tag
 from linode_api.objects.base import ApiObject
@@ -17,7 +18,14 @@ from linode_api.objects.linode import Linode
 from linode_api.objects.stackscript import StackScript
 from linode_api.paginated import PaginatedList
 from linode_api.passwords import check_deploy_credentials
-from linode_api.transport import DEFAULT_TIMEOUT, Timeout, Transport
+from linode_api.scopes import OAuthScopes, ScopeSet
+from linode_api.transport import (
+    DEFAULT_TIMEOUT,
+    Timeout,
+    Transport,
+    scrub_exception,
+    scrub_response,
+)
 
 T = TypeVar("T")
 O = TypeVar("O", bound=ApiObject)  # noqa: E741
@@ -232,6 +240,37 @@ class LinodeClient:
     def account(self) -> Account:
         """Return the account (loaded on first attribute read)."""
         return Account(self)
+
+    def token_scopes(self) -> ScopeSet:
+        """Return the OAuth scopes of this client's token.
+
+        The API reports them in the `X-OAuth-Scopes` header of authenticated
+        answers; this reads the header from GET /profile, which any valid token
+        may call. Raises `ApiError` (such as `UnauthorizedError`) when the API
+        rejects the token, and `UnexpectedResponseError` when the header is missing.
+        """
+        transport = self.transport
+        try:
+            response = transport.session.get(
+                transport.url_for("/profile"),
+                headers={"User-Agent": transport.user_agent, "Accept": "application/json"},
+                timeout=transport.timeout,
+                auth=transport._auth,
+            )
+        except requests.RequestException as exc:
+            scrub_exception(exc)
+            raise ConnectionFailedError(str(exc), method="GET", path="/profile") from exc
+        scrub_response(response)
+        transport._handle("GET", "/profile", response)  # raises ApiError on an error status
+        header = response.headers.get("X-OAuth-Scopes")
+        if header is None:
+            raise UnexpectedResponseError(
+                "the answer has no X-OAuth-Scopes header",
+                method="GET",
+                path="/profile",
+                status=response.status_code,
+            )
+        return OAuthScopes.parse(header)
 
     # Creation
 

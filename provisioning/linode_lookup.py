@@ -22,11 +22,18 @@ def find_by_label(client: LinodeClient, label: str) -> Any | None:
 
 
 def is_label_in_use(error: BadRequestError) -> bool:
-    """Return whether a 400 from create means a Linode with this label already exists."""
+    """Return whether a 400 from create means a Linode with this label already exists.
+
+    The API words it "Label must be unique among your Linodes" (field `label`);
+    "already in use" and "already exists" are accepted too.
+    """
     for detail in error.errors:
+        if detail.field not in (None, "label"):
+            continue
         reason = detail.reason.lower()
-        if "label" in (detail.field or "label") and "already" in reason and "use" in reason:
-            return True
+        if "label" in reason or detail.field == "label":
+            if "unique" in reason or "already in use" in reason or "already exists" in reason:
+                return True
     return False
 
 
