@@ -29,6 +29,10 @@ class UserManager(BaseUserManager["User"]):
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Addresses are stored in lower case; match logins typed in any case.
+        return self.get(email__iexact=username)
+
 
 class User(AbstractUser):
     """A portal login: a customer, or an operator when is_staff is set."""

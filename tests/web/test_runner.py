@@ -224,9 +224,9 @@ def test_runner_stops_everything_when_one_dies():
 
     assert code == 1
     assert steady.returncode == 0
-    said = runner.output.tail("runner")
-    assert "crasher exited with code 2; stopping the others." in said
-    assert said[-1] == "Stopped."
+    printed = runner.output.tail("runner")
+    assert "crasher exited with code 2; stopping the others." in printed
+    assert printed[-1] == "Stopped."
 
 
 def test_runner_stops_on_sigterm():
@@ -239,9 +239,9 @@ def test_runner_stops_on_sigterm():
 
     assert code == 0
     assert steady.returncode == 0
-    said = runner.output.tail("runner")
-    assert "Received SIGTERM." in said
-    assert "Stopping every process." in said
+    printed = runner.output.tail("runner")
+    assert "Received SIGTERM." in printed
+    assert "Stopping every process." in printed
 
 
 def test_runner_rejects_busy_port():

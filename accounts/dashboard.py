@@ -1,0 +1,141 @@
+"""The customer's dashboard: server status, root access and cancellation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import CancelForm, PasswordConfirmForm
+from accounts.models import User
+from accounts.ssh_keys import InvalidSSHKey, parse_public_key
+from provisioning.models import Server
+from provisioning.selectors import server_status
+from provisioning.services import TransitionNotAllowed, request_termination, reveal_root_password
+
+logger = logging.getLogger(__name__)
+
+# States in which the customer may cancel: every state before teardown starts.
+CANCELLABLE_STATES = frozenset(
+    {"pending", "provisioning", "booting", "running", "suspended", "failed"}
+)
+# States after which nothing changes any more, so the page stops polling.
+FINAL_STATES = frozenset({"terminated"})
+
+
+def _customer_and_server(request: HttpRequest) -> tuple[User, Server | None]:
+    user = request.user
+    assert isinstance(user, User)
+    return user, getattr(user, "server", None)
+
+
+def _dashboard_context(user: User, server: Server | None, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {"server": server, "status": None, "ssh_key": None}
+    if server is not None:
+        context["status"] = server_status(server)
+        context["can_cancel"] = server.state in CANCELLABLE_STATES
+        context["is_final"] = server.state in FINAL_STATES
+        if server.ssh_key:
+            try:
+                context["ssh_key"] = parse_public_key(server.ssh_key)
+            except InvalidSSHKey:
+                logger.warning("Server %s has an invalid stored SSH key", server.pk)
+        context.setdefault("reveal_form", PasswordConfirmForm(user))
+    context.update(extra)
+    return context
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user, server = _customer_and_server(request)
+    return render(request, "dashboard/dashboard.html", _dashboard_context(user, server))
+
+
+@require_GET
+@never_cache
+def server_json(request: HttpRequest) -> JsonResponse:
+    """Return the dashboard's data as JSON; the page's script polls it."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Log in to see your server's status."}, status=401)
+    _, server = _customer_and_server(request)
+    if server is None:
+        return JsonResponse({"error": "This account has no server."}, status=404)
+    return JsonResponse(server_status(server))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def cancel(request: HttpRequest) -> HttpResponse:
+    """Show the confirmation form on GET; on a confirmed POST, tear the server down."""
+    user, server = _customer_and_server(request)
+    if server is None:
+        messages.info(request, "This account has no server to cancel.")
+        return redirect("dashboard")
+    if server.state not in CANCELLABLE_STATES:
+        messages.info(request, f"Your server is {server.state}; there is nothing to cancel.")
+        return redirect("dashboard")
+
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            request_termination(server, actor=f"customer:{user.pk}")
+        except TransitionNotAllowed as exc:
+            messages.error(request, f"Your server cannot be cancelled right now: {exc}")
+            return redirect("dashboard")
+        logger.info("User %s cancelled server %s", user.pk, server.uuid)
+        messages.success(request, "Your server is being deleted. This page shows when it is gone.")
+        return redirect("dashboard")
+
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "dashboard/cancel.html",
+        {"form": form, "server": server, "status": server_status(server)},
+        status=status,
+    )
+
+
+@sensitive_post_parameters("password")
+@require_POST
+@login_required
+@never_cache
+@sensitive_variables("root_password")
+def reveal_password(request: HttpRequest) -> HttpResponse:
+    """Show the server's root password once, after the portal password is re-entered.
+
+    The password goes into this response only: it is not logged, stored in the
+    session or put in a message, and the response must not be cached.
+    """
+    user, server = _customer_and_server(request)
+    if server is None:
+        return redirect("dashboard")
+
+    form = PasswordConfirmForm(user, request.POST)
+    if not form.is_valid():
+        logger.warning("User %s entered a wrong password to reveal the root password", user.pk)
+        context = _dashboard_context(user, server, reveal_form=form)
+        return render(request, "dashboard/dashboard.html", context, status=400)
+
+    root_password = reveal_root_password(server)
+    if root_password is None:
+        messages.info(
+            request,
+            "There is no root password to show: the server uses your SSH key, "
+            "or it has not been created yet.",
+        )
+        return redirect("dashboard")
+
+    logger.info("User %s revealed the root password of server %s", user.pk, server.uuid)
+    return render(
+        request,
+        "dashboard/root_password.html",
+        {"server": server, "status": server_status(server), "root_password": root_password},
+    )

@@ -1,0 +1,250 @@
+"""The dashboard, its JSON feed, cancellation and the root password reveal."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.urls import reverse
+
+from accounts.models import User
+from provisioning.crypto import encrypt_secret
+from provisioning.models import Operation, Server
+from tests.accounts.conftest import CUSTOMER_PASSWORD
+
+ROOT_PASSWORD = "Root-Pw-7f3c9e2a-b81d"
+
+
+def make_running(server: Server, **fields) -> Server:
+    values = {
+        "state": "running",
+        "progress": 100,
+        "linode_id": 4242,
+        "ipv4": "192.0.2.10",
+        "ipv6": "2001:db8::10/128",
+        "root_password_encrypted": encrypt_secret(ROOT_PASSWORD),
+    }
+    values.update(fields)
+    Server.objects.filter(pk=server.pk).update(**values)
+    server.refresh_from_db()
+    return server
+
+
+@pytest.fixture
+def running_server(customer):
+    return make_running(customer.server)
+
+
+# --- dashboard and server.json -------------------------------------------------
+
+
+def test_dashboard_requires_login(client):
+    response = client.get(reverse("dashboard"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_dashboard_shows_running_server(customer_client, running_server):
+    response = customer_client.get(reverse("dashboard"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "state-running" in body
+    assert "ssh root@192.0.2.10" in body
+    assert "2001:db8::10/128" in body
+    assert "Starter" in body
+    assert 'value="100"' in body
+    assert "Reveal root password" in body
+    assert ROOT_PASSWORD not in body
+
+
+def test_dashboard_with_ssh_key_offers_no_reveal(customer_client, customer):
+    key = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+    make_running(customer.server, ssh_key=key, root_password_encrypted="")
+
+    body = customer_client.get(reverse("dashboard")).content.decode()
+
+    assert "accepts root logins with the SSH key" in body
+    assert "SHA256:" in body
+    assert "Reveal root password" not in body
+
+
+def test_dashboard_for_operator_without_server(client, db):
+    operator = User.objects.create_superuser(email="op@example.com", password="x")
+    client.force_login(operator)
+
+    body = client.get(reverse("dashboard")).content.decode()
+
+    assert "This account has no server" in body
+    assert reverse("admin:index") in body
+
+
+def test_server_json_has_status_keys(customer_client, running_server):
+    response = customer_client.get(reverse("dashboard-server-json"))
+
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+    data = response.json()
+    for key in ("state", "progress", "ipv4", "ipv6", "plan", "region", "linode_id", "updated"):
+        assert key in data, key
+    assert data["state"] == "running"
+    assert data["progress"] == 100
+    assert data["ipv4"] == "192.0.2.10"
+    assert data["plan"] == "starter"
+    assert data["region"] == "us-east"
+    assert data["linode_id"] == 4242
+    assert ROOT_PASSWORD not in response.content.decode()
+
+
+def test_server_json_pending_has_no_address(customer_client):
+    data = customer_client.get(reverse("dashboard-server-json")).json()
+
+    assert data["state"] == "pending"
+    assert data["ipv4"] is None
+    assert data["linode_id"] is None
+
+
+def test_server_json_logged_out_is_401(client, customer):
+    response = client.get(reverse("dashboard-server-json"))
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "Log in to see your server's status."}
+
+
+def test_server_json_without_server_is_404(client, db):
+    user = User.objects.create_user(email="nobody@example.com", password="x")
+    client.force_login(user)
+
+    response = client.get(reverse("dashboard-server-json"))
+
+    assert response.status_code == 404
+
+
+# --- cancellation -----------------------------------------------------------------
+
+
+def test_cancel_get_asks_for_confirmation(customer_client, running_server):
+    response = customer_client.get(reverse("dashboard-cancel"))
+
+    assert response.status_code == 200
+    assert "Delete my server" in response.content.decode()
+    assert not Operation.objects.filter(kind="terminate").exists()
+
+
+def test_cancel_post_without_confirmation_does_nothing(customer_client, running_server):
+    response = customer_client.post(reverse("dashboard-cancel"), {})
+
+    assert response.status_code == 400
+    assert "Tick the box to confirm" in response.content.decode()
+    running_server.refresh_from_db()
+    assert running_server.state == "running"
+    assert not Operation.objects.filter(kind="terminate").exists()
+
+
+def test_cancel_post_confirmed_starts_teardown(customer_client, customer, running_server):
+    response = customer_client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    assert response.status_code == 302
+    running_server.refresh_from_db()
+    assert running_server.state == "terminating"
+    operation = Operation.objects.get(kind="terminate")
+    assert operation.actor == f"customer:{customer.pk}"
+    page = customer_client.get(reverse("dashboard")).content.decode()
+    assert "state-terminating" in page
+    assert "Your server is being deleted" in page
+    assert "Cancel my server" not in page
+
+
+def test_cancel_terminated_server_redirects(customer_client, customer):
+    make_running(customer.server, state="terminated")
+
+    response = customer_client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    assert response.status_code == 302
+    assert not Operation.objects.filter(kind="terminate").exists()
+    page = customer_client.get(reverse("dashboard")).content.decode()
+    assert "Your server was deleted" in page
+
+
+def test_cancel_requires_login(client, running_server):
+    response = client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    assert response.status_code == 302
+    running_server.refresh_from_db()
+    assert running_server.state == "running"
+
+
+# --- root password reveal ---------------------------------------------------------
+
+
+def test_reveal_with_wrong_password_shows_nothing(customer_client, running_server):
+    response = customer_client.post(
+        reverse("dashboard-root-password"), {"password": "not my password"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "That is not your portal password" in body
+    assert ROOT_PASSWORD not in body
+
+
+def test_reveal_with_portal_password_shows_it_once(customer_client, running_server):
+    response = customer_client.post(
+        reverse("dashboard-root-password"), {"password": CUSTOMER_PASSWORD}
+    )
+
+    assert response.status_code == 200
+    assert ROOT_PASSWORD in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    session_values = " ".join(str(value) for value in customer_client.session.values())
+    assert ROOT_PASSWORD not in session_values
+    # The dashboard itself still does not show it.
+    assert ROOT_PASSWORD not in customer_client.get(reverse("dashboard")).content.decode()
+
+
+def test_reveal_requires_post(customer_client, running_server):
+    response = customer_client.get(reverse("dashboard-root-password"))
+
+    assert response.status_code == 405
+
+
+def test_reveal_never_logs_passwords(customer_client, running_server, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    customer_client.post(reverse("dashboard-root-password"), {"password": "wrong guess 123"})
+    customer_client.post(reverse("dashboard-root-password"), {"password": CUSTOMER_PASSWORD})
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "revealed the root password" in logged
+    assert "wrong password" in logged
+    assert ROOT_PASSWORD not in logged
+    assert CUSTOMER_PASSWORD not in logged
+    assert "wrong guess 123" not in logged
+
+
+def test_reveal_for_ssh_key_server_redirects(customer_client, customer):
+    make_running(customer.server, ssh_key="ssh-ed25519 AAAA", root_password_encrypted="")
+
+    response = customer_client.post(
+        reverse("dashboard-root-password"), {"password": CUSTOMER_PASSWORD}, follow=True
+    )
+
+    assert "There is no root password to show" in response.content.decode()
+
+
+def test_reveal_of_other_customer_impossible(client, plans, running_server):
+    other = User.objects.create_user(email="eve@example.com", password=CUSTOMER_PASSWORD)
+    client.force_login(other)
+
+    response = client.post(reverse("dashboard-root-password"), {"password": CUSTOMER_PASSWORD})
+
+    assert response.status_code == 302
+    assert ROOT_PASSWORD not in client.get(response["Location"]).content.decode()
