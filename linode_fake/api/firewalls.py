@@ -1,12 +1,44 @@
-"""Cloud Firewalls: list, create, get, delete and devices."""
+"""Cloud Firewalls: list, create, get, update, delete, and their devices.
+
+A Linode can sit behind one firewall only; a firewall covers many Linodes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import re
 import sqlite3
+from typing import Any
 
+from linode_fake import events as event_log
+from linode_fake import instances as store_instances
+from linode_fake.api.blueprint import api
 from linode_fake.clock import format_datetime
+from linode_fake.context import fake, json_body
+from linode_fake.errors import FieldErrors, bad_request, not_found
+from linode_fake.filtering import FilterSpec, filter_items
+from linode_fake.pagination import paginate
+from linode_fake.routing import operation
 from linode_fake.store import Store
+from linode_fake.validation import check_label, check_tags
+
+logger = logging.getLogger(__name__)
+
+FIREWALL_FILTER = FilterSpec(["created", "id", "label", "tags", "updated"])
+DEVICE_FILTER = FilterSpec(["created", "id", "updated"])
+LABEL_MAX_LENGTH = 32
+POLICIES = ("ACCEPT", "DROP")
+PROTOCOLS = ("TCP", "UDP", "ICMP", "IPENCAP")
+MAX_RULES = 25
+MAX_ADDRESSES = 255
+MAX_PORT_PIECES = 15
+PORT = r"[1-9][0-9]{0,4}"
+PORT_ITEM = re.compile(rf"^({PORT})(?:-({PORT}))?$")
+
+
+# -- devices -----------------------------------------------------------------------
 
 
 def attach_device(
@@ -17,10 +49,21 @@ def attach_device(
     entity_id: int,
     label: str,
     now: float,
-) -> int:
+) -> dict[str, Any]:
+    """Attach a Linode to a firewall; a Linode that already has one is a 400."""
+    taken = conn.execute(
+        "SELECT firewall_id FROM firewall_devices WHERE entity_type = ? AND entity_id = ?",
+        (entity_type, entity_id),
+    ).fetchone()
+    if taken is not None:
+        raise bad_request(
+            f"Linode {entity_id} already belongs to firewall {taken['firewall_id']}; "
+            "a Linode can have only one firewall",
+            "id",
+        )
     device_id = store.next_id("firewall_device")
     created = format_datetime(now)
-    data = {
+    device = {
         "id": device_id,
         "created": created,
         "updated": created,
@@ -34,6 +77,341 @@ def attach_device(
     conn.execute(
         "INSERT INTO firewall_devices (id, firewall_id, entity_type, entity_id, data) "
         "VALUES (?, ?, ?, ?, ?)",
-        (device_id, firewall_id, entity_type, entity_id, json.dumps(data)),
+        (device_id, firewall_id, entity_type, entity_id, json.dumps(device)),
     )
-    return device_id
+    return device
+
+
+def _devices(conn: sqlite3.Connection, firewall_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT data FROM firewall_devices WHERE firewall_id = ? ORDER BY id", (firewall_id,)
+    ).fetchall()
+    return [json.loads(row["data"]) for row in rows]
+
+
+# -- rules ---------------------------------------------------------------------------
+
+
+def _check_ports(errors: FieldErrors, field: str, ports: str) -> None:
+    pieces = 0
+    for item in ports.split(","):
+        item = item.strip()
+        match = PORT_ITEM.match(item)
+        if match is None:
+            errors.add(field, f"Invalid port or range {item!r}; use e.g. '22', '80-90'")
+            return
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if high > 65535 or low > 65535:
+            errors.add(field, f"Port {item!r} is out of range; ports are 1-65535")
+            return
+        if high < low:
+            errors.add(field, f"Range {item!r} must run from low to high")
+            return
+        pieces += 2 if match.group(2) else 1
+    if pieces > MAX_PORT_PIECES:
+        errors.add(field, f"ports may list at most {MAX_PORT_PIECES} pieces (a range counts 2)")
+
+
+def _check_rule(errors: FieldErrors, field: str, rule: Any) -> dict[str, Any] | None:
+    if not isinstance(rule, dict):
+        errors.add(field, "each rule must be an object")
+        return None
+    checked: dict[str, Any] = {}
+    if rule.get("action") not in POLICIES:
+        errors.add(f"{field}.action", "action must be 'ACCEPT' or 'DROP'")
+    if rule.get("protocol") not in PROTOCOLS:
+        errors.add(f"{field}.protocol", f"protocol must be one of {', '.join(PROTOCOLS)}")
+    addresses = rule.get("addresses")
+    if not isinstance(addresses, dict) or not (addresses.get("ipv4") or addresses.get("ipv6")):
+        errors.add(f"{field}.addresses", "addresses needs a non-empty ipv4 or ipv6 list")
+    else:
+        total = 0
+        for family in ("ipv4", "ipv6"):
+            values = addresses.get(family)
+            if values is None:
+                continue
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                errors.add(f"{field}.addresses.{family}", f"{family} must be a list of strings")
+                continue
+            total += len(values)
+        if total > MAX_ADDRESSES:
+            errors.add(f"{field}.addresses", f"at most {MAX_ADDRESSES} addresses per rule")
+    ports = rule.get("ports")
+    if ports is not None:
+        if rule.get("protocol") not in ("TCP", "UDP"):
+            errors.add(f"{field}.ports", "ports are allowed only for TCP and UDP rules")
+        elif not isinstance(ports, str):
+            errors.add(f"{field}.ports", "ports must be a string such as '22, 80-90'")
+        else:
+            _check_ports(errors, f"{field}.ports", ports)
+    label = rule.get("label")
+    if label is not None and (not isinstance(label, str) or not 3 <= len(label) <= 32):
+        errors.add(f"{field}.label", "label must be 3-32 characters")
+    description = rule.get("description")
+    if description is not None and (
+        not isinstance(description, str) or not 1 <= len(description) <= 100
+    ):
+        errors.add(f"{field}.description", "description must be 1-100 characters")
+    for key in ("action", "protocol", "addresses", "ports", "label", "description"):
+        if key in rule:
+            checked[key] = rule[key]
+    return checked
+
+
+def check_rules(errors: FieldErrors, rules: Any) -> dict[str, Any]:
+    """Check a firewall's `rules` object and return it with `version` and `fingerprint`."""
+    if not isinstance(rules, dict):
+        errors.add("rules", "rules is required: an object with inbound_policy and outbound_policy")
+        return {}
+    result: dict[str, Any] = {}
+    for policy in ("inbound_policy", "outbound_policy"):
+        if rules.get(policy) not in POLICIES:
+            errors.add(f"rules.{policy}", f"{policy} must be 'ACCEPT' or 'DROP'")
+        result[policy] = rules.get(policy)
+    count = 0
+    for direction in ("inbound", "outbound"):
+        items = rules.get(direction) or []
+        if not isinstance(items, list):
+            errors.add(f"rules.{direction}", f"{direction} must be a list of rules")
+            items = []
+        checked = [_check_rule(errors, f"rules.{direction}[{i}]", r) for i, r in enumerate(items)]
+        result[direction] = [rule for rule in checked if rule is not None]
+        count += len(items)
+    if count > MAX_RULES:
+        errors.add("rules", f"A firewall may have at most {MAX_RULES} rules in total")
+    text = json.dumps(result, sort_keys=True)
+    result["fingerprint"] = hashlib.sha256(text.encode()).hexdigest()[:8]
+    result["version"] = 1
+    return result
+
+
+# -- firewalls -------------------------------------------------------------------------
+
+
+def _load(conn: sqlite3.Connection, firewall_id: int) -> dict[str, Any]:
+    row = conn.execute("SELECT data FROM firewalls WHERE id = ?", (firewall_id,)).fetchone()
+    if row is None:
+        raise not_found()
+    return json.loads(row["data"])
+
+
+def _save(conn: sqlite3.Connection, firewall: dict[str, Any]) -> None:
+    conn.execute(
+        "UPDATE firewalls SET label = ?, data = ? WHERE id = ?",
+        (firewall["label"], json.dumps(firewall), firewall["id"]),
+    )
+
+
+def _event(conn: sqlite3.Connection, action: str, firewall: dict[str, Any], now: float) -> None:
+    entity = {
+        "id": firewall["id"],
+        "label": firewall["label"],
+        "type": "firewall",
+        "url": f"/v4/networking/firewalls/{firewall['id']}",
+    }
+    event_log.record_event(fake().store, conn, action=action, entity=entity, start=now, end=now)
+
+
+@operation(api, "/networking/firewalls", "GET", scope="firewall:read_only", limit="collections")
+def list_firewalls() -> dict[str, Any]:
+    with fake().store.connection() as conn:
+        rows = conn.execute("SELECT data FROM firewalls ORDER BY id").fetchall()
+    items = [json.loads(row["data"]) for row in rows]
+    return paginate(filter_items(items, FIREWALL_FILTER))
+
+
+@operation(api, "/networking/firewalls", "POST", scope="firewall:read_write")
+def create_firewall() -> dict[str, Any]:
+    context = fake()
+    body = json_body()
+    errors = FieldErrors()
+    if body.get("label") is None:
+        errors.add("label", "label is required")
+    else:
+        check_label(errors, body["label"], max_length=LABEL_MAX_LENGTH)
+    rules = check_rules(errors, body.get("rules"))
+    tags = check_tags(errors, body)
+    devices = body.get("devices") or {}
+    linode_ids = devices.get("linodes") or [] if isinstance(devices, dict) else None
+    if linode_ids is None or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in linode_ids
+    ):
+        errors.add("devices.linodes", "devices.linodes must be a list of Linode ids")
+        linode_ids = []
+    store = context.store
+    with store.connection() as conn:
+        store_instances.settle(conn, context.now())
+        if (
+            isinstance(body.get("label"), str)
+            and conn.execute(
+                "SELECT id FROM firewalls WHERE label = ?", (body["label"],)
+            ).fetchone()
+        ):
+            errors.add("label", "Label must be unique among your Firewalls")
+        linodes = []
+        for linode_id in linode_ids:
+            record = store_instances.load(store, conn, linode_id)
+            if record is None:
+                errors.add("devices.linodes", f"Linode {linode_id} not found")
+            else:
+                linodes.append(record)
+        errors.raise_if_any()
+
+        now = context.now()
+        firewall_id = store.next_id("firewall")
+        created = format_datetime(now)
+        firewall = {
+            "id": firewall_id,
+            "label": body["label"],
+            "status": "enabled",
+            "tags": tags or [],
+            "created": created,
+            "updated": created,
+            "rules": rules,
+        }
+        conn.execute(
+            "INSERT INTO firewalls (id, label, data) VALUES (?, ?, ?)",
+            (firewall_id, firewall["label"], json.dumps(firewall)),
+        )
+        for record in linodes:
+            attach_device(
+                store, conn, firewall_id, "linode", record["api"]["id"], record["api"]["label"], now
+            )
+        _event(conn, "firewall_create", firewall, now)
+    logger.info("created firewall %d", firewall_id)
+    return firewall
+
+
+@operation(api, "/networking/firewalls/<int:firewall_id>", "GET", scope="firewall:read_only")
+def get_firewall(firewall_id: int) -> dict[str, Any]:
+    with fake().store.connection() as conn:
+        return _load(conn, firewall_id)
+
+
+@operation(api, "/networking/firewalls/<int:firewall_id>", "PUT", scope="firewall:read_write")
+def update_firewall(firewall_id: int) -> dict[str, Any]:
+    context = fake()
+    body = json_body()
+    errors = FieldErrors()
+    with context.store.connection() as conn:
+        firewall = _load(conn, firewall_id)
+        if "label" in body:
+            check_label(errors, body["label"], max_length=LABEL_MAX_LENGTH)
+            if (
+                isinstance(body["label"], str)
+                and conn.execute(
+                    "SELECT id FROM firewalls WHERE label = ? AND id != ?",
+                    (body["label"], firewall_id),
+                ).fetchone()
+            ):
+                errors.add("label", "Label must be unique among your Firewalls")
+        if "status" in body and body["status"] not in ("enabled", "disabled"):
+            errors.add("status", "status must be 'enabled' or 'disabled'")
+        tags = check_tags(errors, body) if "tags" in body else None
+        errors.raise_if_any()
+        if "label" in body:
+            firewall["label"] = body["label"]
+        if "status" in body:
+            firewall["status"] = body["status"]
+        if tags is not None:
+            firewall["tags"] = tags
+        now = context.now()
+        firewall["updated"] = format_datetime(now)
+        _save(conn, firewall)
+        _event(conn, "firewall_update", firewall, now)
+    return firewall
+
+
+@operation(api, "/networking/firewalls/<int:firewall_id>", "DELETE", scope="firewall:read_write")
+def delete_firewall(firewall_id: int) -> dict[str, Any]:
+    context = fake()
+    with context.store.connection() as conn:
+        firewall = _load(conn, firewall_id)
+        conn.execute("DELETE FROM firewall_devices WHERE firewall_id = ?", (firewall_id,))
+        conn.execute("DELETE FROM firewalls WHERE id = ?", (firewall_id,))
+        _event(conn, "firewall_delete", firewall, context.now())
+    return {}
+
+
+@operation(
+    api,
+    "/networking/firewalls/<int:firewall_id>/devices",
+    "GET",
+    scope="firewall:read_only",
+    limit="collections",
+)
+def list_devices(firewall_id: int) -> dict[str, Any]:
+    context = fake()
+    with context.store.connection() as conn:
+        store_instances.settle(conn, context.now())
+        _load(conn, firewall_id)
+        items = _devices(conn, firewall_id)
+    return paginate(filter_items(items, DEVICE_FILTER))
+
+
+@operation(
+    api, "/networking/firewalls/<int:firewall_id>/devices", "POST", scope="firewall:read_write"
+)
+def add_device(firewall_id: int) -> dict[str, Any]:
+    context = fake()
+    body = json_body()
+    errors = FieldErrors()
+    entity_id = body.get("id")
+    if isinstance(entity_id, bool) or not isinstance(entity_id, int):
+        errors.add("id", "id is required: the id of the Linode to add")
+    if body.get("type") != "linode":
+        if body.get("type") == "nodebalancer":
+            errors.add("type", "NodeBalancers are not supported by this fake")
+        else:
+            errors.add("type", "type is required: 'linode' or 'nodebalancer'")
+    store = context.store
+    with store.connection() as conn:
+        firewall = _load(conn, firewall_id)
+        errors.raise_if_any()
+        record = store_instances.load(store, conn, entity_id)
+        if record is None:
+            raise not_found()
+        now = context.now()
+        device = attach_device(
+            store, conn, firewall_id, "linode", entity_id, record["api"]["label"], now
+        )
+        _event(conn, "firewall_device_add", firewall, now)
+    return device
+
+
+@operation(
+    api,
+    "/networking/firewalls/<int:firewall_id>/devices/<int:device_id>",
+    "GET",
+    scope="firewall:read_only",
+)
+def get_device(firewall_id: int, device_id: int) -> dict[str, Any]:
+    context = fake()
+    with context.store.connection() as conn:
+        store_instances.settle(conn, context.now())
+        _load(conn, firewall_id)
+        for device in _devices(conn, firewall_id):
+            if device["id"] == device_id:
+                return device
+    raise not_found()
+
+
+@operation(
+    api,
+    "/networking/firewalls/<int:firewall_id>/devices/<int:device_id>",
+    "DELETE",
+    scope="firewall:read_write",
+)
+def remove_device(firewall_id: int, device_id: int) -> dict[str, Any]:
+    context = fake()
+    with context.store.connection() as conn:
+        firewall = _load(conn, firewall_id)
+        cursor = conn.execute(
+            "DELETE FROM firewall_devices WHERE id = ? AND firewall_id = ?",
+            (device_id, firewall_id),
+        )
+        if cursor.rowcount == 0:
+            raise not_found()
+        _event(conn, "firewall_device_remove", firewall, context.now())
+    return {}

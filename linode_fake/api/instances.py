@@ -75,14 +75,22 @@ def check_deploy_fields(
     body: dict[str, Any],
     image: dict[str, Any] | None,
     region: dict[str, Any] | None,
+    *,
+    root_pass_required: bool = False,
 ) -> None:
     """Check what an image deploy needs (create and rebuild): credentials,
-    StackScript and user data."""
+    StackScript and user data.
+
+    Create accepts `authorized_keys` instead of `root_pass`; rebuild always
+    needs `root_pass` (`root_pass_required=True`).
+    """
     root_pass = body.get("root_pass")
     keys = check_str_list(errors, body, "authorized_keys")
     check_str_list(errors, body, "authorized_users")
     if root_pass is not None:
         check_root_pass(errors, root_pass, context.settings.password_min_score)
+    elif root_pass_required:
+        errors.add("root_pass", "root_pass is required")
     elif image is not None and not keys:
         errors.add("root_pass", "root_pass is required when deploying an image")
 
@@ -105,7 +113,7 @@ def _check_stackscript(
     stackscript_id: int,
     image: dict[str, Any] | None,
 ) -> None:
-    from linode_fake.api.stackscripts import load_stackscript
+    from linode_fake.api.stackscripts import load_stackscript, required_udf_names
 
     script = load_stackscript(stackscript_id)
     if script is None:
@@ -124,9 +132,9 @@ def _check_stackscript(
         errors.add("stackscript_data", "stackscript_data must be an object of UDF values")
         return
     data = data or {}
-    for udf in script["user_defined_fields"]:
-        if "default" not in udf and udf["name"] not in data:
-            errors.add(f"stackscript_data.{udf['name']}", f"{udf['name']} is required")
+    for name in required_udf_names(script["script"]):
+        if name not in data:
+            errors.add(f"stackscript_data.{name}", f"{name} is required by the StackScript")
 
 
 def _check_user_data(
@@ -323,6 +331,10 @@ def create_instance() -> dict[str, Any]:
             record["configs"][0]["interfaces"] = interfaces
         _schedule_create(context, conn, record, image, booted is not False, now)
         store_instances.insert(conn, record)
+        if body.get("stackscript_id") is not None:
+            from linode_fake.api.stackscripts import count_deployment
+
+            count_deployment(conn, body["stackscript_id"])
         if firewall_id is not None:
             from linode_fake.api.firewalls import attach_device
 
