@@ -24,6 +24,7 @@ import binascii
 import hashlib
 import hmac
 import html
+import ipaddress
 import logging
 import re
 import secrets
@@ -160,7 +161,9 @@ def register_oauth_client(
 ) -> None:
     """Register an OAuth client, or replace the secret and redirect URI of an existing one.
 
-    Raises ValueError naming the invalid value. The message never contains the secret.
+    An empty `redirect_uri` lets each login request name its own, on a
+    loopback host only. Raises ValueError naming the invalid value; the message
+    never contains the secret.
     """
     if not client_id or any(char.isspace() for char in client_id):
         raise ValueError(
@@ -172,7 +175,9 @@ def register_oauth_client(
             "use a non-empty string without whitespace"
         )
     parts = urlsplit(redirect_uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+    if redirect_uri and (
+        parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment
+    ):
         raise ValueError(
             f"invalid redirect URI {redirect_uri!r} for OAuth client {client_id!r}: "
             "use an absolute http or https URL without a fragment"
@@ -274,6 +279,18 @@ def redirect_uri_allowed(registered: str, requested: str) -> bool:
         return True
     prefix = base if base.endswith("/") else base + "/"
     return path.startswith(prefix)
+
+
+def _is_loopback_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.fragment or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _add_query(url: str, params: Mapping[str, str]) -> str:
@@ -424,7 +441,13 @@ def _read_authorize_request(
     if registered is None:
         return _error_page(f"Unknown OAuth client {client_id!r}.")
     requested = params.get("redirect_uri", "")
-    if requested and not redirect_uri_allowed(registered, requested):
+    if not registered:
+        if not _is_loopback_url(requested):
+            return _error_page(
+                f"Client {client_id!r} has no registered redirect URI, so the login request "
+                f"must name an http or https redirect_uri on a loopback host, not {requested!r}."
+            )
+    elif requested and not redirect_uri_allowed(registered, requested):
         return _error_page(
             f"The redirect URI {requested!r} is not under the one registered for "
             f"client {client_id!r} ({registered!r})."
@@ -463,8 +486,13 @@ def _redirect_with(target: AuthorizeRequest, params: dict[str, str]) -> Response
     if target.state is not None:
         params = {**params, "state": target.state}
     if target.response_type == "token":
-        return redirect(_with_fragment(target.redirect_uri, params), code=302)
-    return redirect(_add_query(target.redirect_uri, params), code=302)
+        location = _with_fragment(target.redirect_uri, params)
+    else:
+        location = _add_query(target.redirect_uri, params)
+    response = redirect(location, code=302)
+    # The location carries a code or an access token.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _grant_code(store: OAuthStore, target: AuthorizeRequest) -> Response:

@@ -1,6 +1,8 @@
 """Tests of the fake's OAuth login service (`linode_fake.oauth`).
 
-These tests drive the blueprint on a bare Flask app over a real in-memory `Store`.
+Most tests drive the blueprint on a bare Flask app over a real in-memory
+`Store`. The end-to-end tests at the bottom log in through a running fake and
+use the issued tokens on its API.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from linode_api4 import ApiError, LinodeLoginClient
 
 from linode_fake.oauth import (
     create_oauth_blueprint,
@@ -22,6 +26,7 @@ from linode_fake.oauth import (
     register_oauth_client,
 )
 from linode_fake.store import Store
+from linode_fake.testing import FakeHandle, run_fake
 
 CLIENT_ID = "portal-client"
 CLIENT_SECRET = "s3cret-client-value"
@@ -130,6 +135,22 @@ def test_normalize_scopes_rejects(requested: str) -> None:
 )
 def test_redirect_uri_under_registered(requested: str, allowed: bool) -> None:
     assert redirect_uri_allowed(REDIRECT_URI, requested) is allowed
+
+
+def test_client_without_redirect_uri(store: Store, client: FlaskClient) -> None:
+    register_oauth_client(store, "cli-client", "cli-secret", "")
+    base = {"client_id": "cli-client", "response_type": "code", "decision": "approve"}
+
+    accepted = client.post(
+        "/oauth/authorize", data={**base, "redirect_uri": "http://localhost:9000/cb"}
+    )
+    assert accepted.status_code == 302
+    assert accepted.headers["Location"].startswith("http://localhost:9000/cb?code=")
+
+    for redirect_uri in ("", "http://192.0.2.1/cb", "http://example.invalid/cb"):
+        rejected = client.post("/oauth/authorize", data={**base, "redirect_uri": redirect_uri})
+        assert rejected.status_code == 400, redirect_uri
+        assert "Location" not in rejected.headers, redirect_uri
 
 
 def test_register_client_rejects_bad_values(store: Store) -> None:
@@ -537,3 +558,139 @@ def test_tables_hold_only_digests(store: Store, client: FlaskClient) -> None:
     assert CLIENT_SECRET not in dump
     assert code not in dump
     assert tokens["refresh_token"] not in dump
+
+
+# -- end to end through a running fake -------------------------------------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeHandle]:
+    with run_fake(speed=100.0) as running:
+        running.add_oauth_client(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+        yield running
+
+
+def login(fake: FakeHandle, scopes: str, response_type: str = "code") -> str:
+    """Open the approve page, approve it, and return the redirect location."""
+    params = {
+        "client_id": CLIENT_ID,
+        "response_type": response_type,
+        "scopes": scopes,
+        "redirect_uri": REDIRECT_URI,
+        "state": "e2e-state",
+    }
+    page = requests.get(fake.login_url + "/oauth/authorize", params=params, timeout=10)
+    assert page.status_code == 200
+    assert 'value="approve"' in page.text
+    answer = requests.post(
+        fake.login_url + "/oauth/authorize",
+        data={**params, "decision": "approve"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302
+    return answer.headers["Location"]
+
+
+def api_get(fake: FakeHandle, path: str, token: str) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.get(fake.api_url + path, headers=headers, timeout=10)
+
+
+def test_e2e_code_flow_with_sdk(fake: FakeHandle) -> None:
+    location = login(fake, "linodes:read_write,events:read_only")
+    params = query_of(location)
+    assert params["state"] == "e2e-state"
+    sdk = LinodeLoginClient(CLIENT_ID, CLIENT_SECRET, base_url=fake.login_url)
+
+    token, scopes, _, refresh_token = sdk.finish_oauth(params["code"])
+    assert sorted(repr(scope) for scope in scopes) == ["events:read_only", "linodes:read_write"]
+    assert api_get(fake, "/profile", token).status_code == 200
+    assert api_get(fake, "/linode/instances", token).status_code == 200
+
+    new_token, _, _, new_refresh_token = sdk.refresh_oauth_token(refresh_token)
+    assert new_refresh_token != refresh_token
+    assert api_get(fake, "/profile", new_token).status_code == 200
+    with pytest.raises(ApiError):
+        sdk.refresh_oauth_token(refresh_token)
+
+    assert sdk.expire_token(new_token) is True
+    assert api_get(fake, "/profile", new_token).status_code == 401
+
+
+def test_e2e_code_reuse_rejected(fake: FakeHandle) -> None:
+    code = query_of(login(fake, "linodes:read_only"))["code"]
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code}
+    first = requests.post(fake.login_url + "/oauth/token", data=data, timeout=10)
+    second = requests.post(fake.login_url + "/oauth/token", data=data, timeout=10)
+    assert first.status_code == 200
+    assert second.status_code == 400
+    assert second.json()["error"] == "invalid_grant"
+    assert api_get(fake, "/profile", first.json()["access_token"]).status_code == 401
+
+
+def test_e2e_wrong_secret_rejected(fake: FakeHandle) -> None:
+    code = query_of(login(fake, "linodes:read_only"))["code"]
+    data = {"client_id": CLIENT_ID, "client_secret": "guessed-secret", "code": code}
+    response = requests.post(fake.login_url + "/oauth/token", data=data, timeout=10)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_e2e_foreign_redirect_uri_rejected(fake: FakeHandle) -> None:
+    params = {
+        "client_id": CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": "http://127.0.0.1:8000/elsewhere",
+    }
+    response = requests.get(
+        fake.login_url + "/oauth/authorize", params=params, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+
+
+def test_e2e_implicit_token_works(fake: FakeHandle) -> None:
+    params = fragment_of(login(fake, "linodes:read_only", response_type="token"))
+    assert "refresh_token" not in params
+    assert params["state"] == "e2e-state"
+    assert api_get(fake, "/linode/instances", params["access_token"]).status_code == 200
+
+
+def test_e2e_expire_then_401(fake: FakeHandle) -> None:
+    code = query_of(login(fake, "linodes:read_only"))["code"]
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code}
+    token = requests.post(fake.login_url + "/oauth/token", data=data, timeout=10).json()
+    assert api_get(fake, "/profile", token["access_token"]).status_code == 200
+
+    expire_data = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "token": token["access_token"],
+    }
+    response = requests.post(fake.login_url + "/oauth/token/expire", data=expire_data, timeout=10)
+    assert response.status_code == 200
+    assert api_get(fake, "/profile", token["access_token"]).status_code == 401
+
+
+def test_e2e_token_lapses_with_clock(fake: FakeHandle) -> None:
+    token = fragment_of(login(fake, "linodes:read_only", response_type="token"))["access_token"]
+    fake.clock.advance(7201)
+    assert api_get(fake, "/profile", token).status_code == 401
+
+
+def test_e2e_read_only_token_cannot_create(fake: FakeHandle) -> None:
+    code = query_of(login(fake, "linodes:read_only"))["code"]
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code}
+    token = requests.post(fake.login_url + "/oauth/token", data=data, timeout=10).json()
+    body = {"type": "g6-nanode-1", "region": "us-east", "image": "linode/debian12"}
+    body["root_pass"] = "Correct-Horse-Battery-Staple-42!"
+    response = requests.post(
+        fake.api_url + "/linode/instances",
+        json=body,
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+        timeout=10,
+    )
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["reason"]
+    assert fake.instances() == []
