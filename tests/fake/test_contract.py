@@ -1,0 +1,1205 @@
+"""Contract test: every operation the fake implements, checked against Linode's OpenAPI spec.
+
+Each case sends one real HTTP request to the fake and validates the status and the JSON
+body against the operation in the official spec 4.189.0 (see `spec_check`). Success
+paths, auth failures (401, 403), unknown ids (404), validation errors (400 naming the
+field), busy instances (400 "Linode busy.") and rate limits (429) each get their own case.
+
+`SPEC_CORRECTIONS` below is the one list of places where the spec is known to be wrong
+about the real API; nothing else relaxes the validation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from linode_fake.testing import run_fake
+from tests.fake.spec_check import (
+    SPEC_CACHE,
+    SpecChecker,
+    SpecCorrection,
+    add_error_response,
+    apply_corrections,
+    drop_keyword,
+    drop_operation_servers,
+    load_spec,
+    make_nullable,
+    merge_all_of,
+    operations_by_id,
+    rename_property,
+    require_only,
+)
+
+# --- the known spec errors -----------------------------------------------------------------
+
+SPEC = load_spec(cache_dir=SPEC_CACHE)
+SPEC_OPERATIONS = operations_by_id(SPEC)
+
+FIREWALL_OPERATIONS = (
+    "get-firewalls",
+    "post-firewalls",
+    "get-firewall",
+    "delete-firewall",
+    "get-firewall-devices",
+    "post-firewall-device",
+)
+BODY_MERGE_OPERATIONS = (
+    "post-linode-instance",
+    "post-rebuild-linode-instance",
+    "post-add-stack-script",
+    "post-firewalls",
+    "post-firewall-device",
+)
+EVENT_OPERATIONS = ("get-events", "get-event")
+CONFIG_OPERATIONS = ("get-linode-configs", "get-linode-config")
+INSTANCE_OPERATIONS = (
+    "get-linode-instances",
+    "post-linode-instance",
+    "get-linode-instance",
+    "put-linode-instance",
+    "post-rebuild-linode-instance",
+)
+
+SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
+    "regions send site_type": SpecCorrection(
+        operations=("get-regions", "get-region"),
+        edit=rename_property("site-type", "site_type"),
+        reason=(
+            "The spec names the region field `site-type`, but the API, the official "
+            "linode_api4 SDK (Region.site_type) and Cloud Manager use `site_type`."
+        ),
+    ),
+    "firewall operations repeat the version": SpecCorrection(
+        operations=FIREWALL_OPERATIONS,
+        edit=drop_operation_servers(),
+        target="operation",
+        reason=(
+            "These operations override the server with https://api.linode.com/v4 while "
+            "their paths still start with /{apiVersion}, which would make the URL "
+            "/v4/v4/networking/firewalls. The API serves them at /v4/networking/..."
+        ),
+    ),
+    "addresses without reverse DNS or VPC NAT": SpecCorrection(
+        operations=("get-linode-ips",),
+        edit=make_nullable("rdns", "vpc_nat_1_1"),
+        reason=(
+            "The SLAAC and link-local entries give rdns the example null but are not "
+            "nullable (the IPv4 entries are). vpc_nat_1_1 is typed object although an "
+            "address outside a VPC has no NAT mapping; the API sends null."
+        ),
+    ),
+    "unused config device slots are null": SpecCorrection(
+        operations=CONFIG_OPERATIONS,
+        edit=make_nullable("sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh", "volume_id"),
+        reason=(
+            "A config's devices map has a key for every slot sda to sdh. The spec types "
+            "each as an object holding disk_id and volume_id, one of which is set, and "
+            "gives volume_id the example null, yet marks neither nullable. The API sends "
+            "null for an empty slot and for the id that is not used."
+        ),
+    ),
+    "configs without interfaces": SpecCorrection(
+        operations=CONFIG_OPERATIONS,
+        edit=drop_keyword("minItems", "interfaces"),
+        reason=(
+            "interfaces has minItems 1, but a config made with the Linode (no interfaces "
+            "requested) has an empty list: the public interface is implicit."
+        ),
+    ),
+    "root_device pattern is prose": SpecCorrection(
+        operations=CONFIG_OPERATIONS,
+        edit=drop_keyword("pattern", "root_device"),
+        reason=(
+            "The pattern of root_device is the text 'a-z, A-Z, 0-9, /, _, -', not a "
+            "regular expression; even the spec's own example /dev/sda fails it."
+        ),
+    ),
+    "firewall rules are echoed as sent": SpecCorrection(
+        operations=("get-firewalls", "post-firewalls", "get-firewall"),
+        edit=require_only("action", "protocol", "addresses"),
+        reason=(
+            "A rule's label, description and ports are optional when it is created, and "
+            "the API returns each rule as it was sent; the response schema lists no "
+            "required fields. Only the fields every rule must have are required here."
+        ),
+    ),
+    "configs list documents no error": SpecCorrection(
+        operations=("get-linode-configs",),
+        edit=add_error_response(SPEC_OPERATIONS["get-linode-disks"][2]),
+        target="operation",
+        reason=(
+            "GET .../configs lists only its 200 answer, while every sibling operation "
+            "documents errors (404 for an unknown Linode, 401, 403) as the default error "
+            "envelope. The envelope of GET .../disks is used."
+        ),
+    ),
+    "request bodies split by allOf": SpecCorrection(
+        operations=BODY_MERGE_OPERATIONS,
+        edit=merge_all_of(),
+        target="request",
+        reason=(
+            "These request bodies are an allOf of parts that each set "
+            "additionalProperties: false, so no body using fields of two parts could be "
+            "valid. The parts are merged into one object with the union of their fields."
+        ),
+    ),
+    "notification events have no percent_complete": SpecCorrection(
+        operations=EVENT_OPERATIONS,
+        edit=make_nullable("percent_complete"),
+        reason=(
+            "The spec's own description says percent_complete returns null for "
+            "notification events, and its example is null, yet the field is not nullable."
+        ),
+    ),
+    "most events have no rate": SpecCorrection(
+        operations=EVENT_OPERATIONS,
+        edit=make_nullable("rate"),
+        reason=(
+            "The spec says only some events (migrations, resizes) return a rate and gives "
+            "null as the example, yet the field is not nullable. Cloud Manager's event "
+            "fixtures show rate: null."
+        ),
+    ),
+    "events without a secondary entity send null": SpecCorrection(
+        operations=EVENT_OPERATIONS,
+        edit=make_nullable("secondary_entity"),
+        reason=(
+            "The spec describes secondary_entity for some actions only (linode_boot, "
+            "linode_create, ...) but types it as a non-nullable object. The API sends "
+            "null for the rest, and Cloud Manager checks Boolean(event.secondary_entity) "
+            "before reading it."
+        ),
+    ),
+    "no backup yet is null": SpecCorrection(
+        operations=INSTANCE_OPERATIONS,
+        edit=make_nullable("last_successful"),
+        reason=(
+            "The spec's own description of backups.last_successful says it is null when "
+            "there was no backup, yet the field is not nullable."
+        ),
+    ),
+    "identifiers that are not UUIDs": SpecCorrection(
+        operations=("get-account", *INSTANCE_OPERATIONS),
+        edit=drop_keyword("format", "euuid", "host_uuid"),
+        reason=(
+            "The spec gives euuid and host_uuid the format uuid, but its own examples "
+            "(E1AF5EEC-526F-487D-B317EBEB34C87D71 and a 40-digit hex string) are not "
+            "RFC 4122 UUIDs. Only the type string is checked."
+        ),
+    ),
+}
+
+# --- fixtures ------------------------------------------------------------------------------
+
+MISSING_ID = 999_999_999
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+BUSY_REASON = "Linode busy."
+
+
+@functools.cache
+def corrected_spec() -> dict[str, Any]:
+    """Return the spec with every correction above applied (once per process)."""
+    apply_corrections(SPEC, SPEC_CORRECTIONS)
+    return SPEC
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Any]:
+    with run_fake(speed=100.0, instance_limit=1000) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def checker(fake: Any) -> SpecChecker:
+    return SpecChecker(corrected_spec(), fake.root_url)
+
+
+def strong_password() -> str:
+    """Return a random root password that passes any strength check."""
+    return "Rp-" + secrets.token_urlsafe(24)
+
+
+class RedactedBody(dict):  # type: ignore[type-arg]
+    """A request body whose repr hides passwords, so failure tracebacks never show one."""
+
+    def __repr__(self) -> str:
+        shown = {key: "<redacted>" if key == "root_pass" else value for key, value in self.items()}
+        return f"RedactedBody({shown!r})"
+
+
+class Api:
+    """A thin raw-HTTP client for the fake, so the test sees exactly what went over the wire."""
+
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self.session = requests.Session()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw_body: bytes | None = None,
+    ) -> requests.Response:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if raw_body is not None:
+            sent.setdefault("Content-Type", "application/json")
+            return self.session.request(
+                method, self.fake.root_url + path, data=raw_body, headers=sent, timeout=10
+            )
+        return self.session.request(
+            method, self.fake.root_url + path, json=body, headers=sent, timeout=10
+        )
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """Call with the full-access token and return the JSON of a 200 answer."""
+        response = self.call(method, path, token=self.fake.token, body=body)
+        assert response.status_code == 200, f"{method} {path}: {response.text}"
+        return response.json()
+
+    def settle(self) -> None:
+        """Move the fake clock far enough that every pending transition has finished."""
+        self.fake.clock.advance(3600)
+
+    def create_instance(self, *, booted: bool = True, settle: bool = True, **extra: Any) -> int:
+        body = {
+            "type": "g6-nanode-1",
+            "region": "us-east",
+            "image": "linode/debian12",
+            "root_pass": strong_password(),
+            "booted": booted,
+            **extra,
+        }
+        linode = self.ok("POST", "/v4/linode/instances", RedactedBody(body))
+        if settle:
+            self.settle()
+        return int(linode["id"])
+
+    def create_stackscript(self) -> int:
+        body = {
+            "label": f"contract-{secrets.token_hex(4)}",
+            "images": ["linode/debian12"],
+            "script": '#!/bin/bash\n# <UDF name="greeting" label="Greeting" example="hi" />\n',
+        }
+        return int(self.ok("POST", "/v4/linode/stackscripts", body)["id"])
+
+    def create_firewall(self) -> int:
+        body = {
+            "label": f"fw-{secrets.token_hex(4)}",
+            "rules": {"inbound_policy": "DROP", "outbound_policy": "ACCEPT"},
+        }
+        return int(self.ok("POST", "/v4/networking/firewalls", body)["id"])
+
+
+class World:
+    """Objects shared by the read-only cases, made once per module.
+
+    Each object is made on first use, so a case fails on its own when the fake cannot
+    make what it needs, and the other cases still run.
+    """
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self._made: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        if name not in self._made:
+            self._made[name] = getattr(self, "_make_" + name)()
+        return self._made[name]
+
+    def _make_linode(self) -> int:
+        linode = self.api.create_instance(tags=["contract"])
+        self.api.settle()  # an hour of uptime, so stats and transfer have data
+        return linode
+
+    def _make_event(self) -> int:
+        linode = self.get("linode")
+        events = self.api.ok("GET", "/v4/account/events")["data"]
+        return next(e["id"] for e in events if e["entity"] and e["entity"]["id"] == linode)
+
+    def _make_disk(self) -> int:
+        disks = self.api.ok("GET", f"/v4/linode/instances/{self.get('linode')}/disks")
+        return int(disks["data"][0]["id"])
+
+    def _make_config(self) -> int:
+        configs = self.api.ok("GET", f"/v4/linode/instances/{self.get('linode')}/configs")
+        return int(configs["data"][0]["id"])
+
+    def _make_stackscript(self) -> int:
+        return self.api.create_stackscript()
+
+    def _make_firewall(self) -> int:
+        return self.api.create_firewall()
+
+    def _make_device(self) -> int:
+        attached = self.api.create_instance(booted=False)
+        body = {"id": attached, "type": "linode"}
+        path = f"/v4/networking/firewalls/{self.get('firewall')}/devices"
+        return int(self.api.ok("POST", path, body)["id"])
+
+
+@pytest.fixture(scope="module")
+def api(fake: Any) -> Api:
+    return Api(fake)
+
+
+@pytest.fixture(scope="module")
+def world(api: Api) -> World:
+    return World(api)
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and the answer the API gives to it.
+
+    `path` may name `{linode}`, `{event}`, `{disk}`, `{config}`, `{stackscript}`,
+    `{firewall}`, `{device}` (the shared objects, or the fresh one `setup` made) and
+    `{missing}` (an id that does not exist). `token` is "full", "none", "invalid" or the
+    scopes of a token made for the case. `spec_rejects` marks a 400 whose request the
+    spec's own schema already rejects; the check then asserts that it does.
+    """
+
+    operation: str
+    method: str
+    path: str
+    status: int = 200
+    body: Any = dataclasses.field(default=None, repr=False)
+    token: str = "full"
+    field: str | None = None
+    reason: str | None = None
+    setup: str | None = None
+    spec_rejects: bool = False
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    raw_body: bytes | None = None
+    rate_limit: str | None = None
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        suffix = self.label or {200: "ok", 401: "unauthorized", 403: "forbidden"}.get(
+            self.status, str(self.status)
+        )
+        return f"{self.operation}-{suffix}"
+
+
+def password_body() -> dict[str, str]:
+    return {"root_pass": "{password}"}
+
+
+LINODE = "/v4/linode/instances/{linode}"
+FIREWALL = "/v4/networking/firewalls/{firewall}"
+
+
+def success_cases() -> list[Case]:
+    return [
+        Case("get-profile", "GET", "/v4/profile"),
+        Case("get-account", "GET", "/v4/account"),
+        Case("get-events", "GET", "/v4/account/events"),
+        Case("get-event", "GET", "/v4/account/events/{event}"),
+        Case("post-event-seen", "POST", "/v4/account/events/{event}/seen"),
+        Case("get-regions", "GET", "/v4/regions", token="none"),
+        Case("get-region", "GET", "/v4/regions/us-east", token="none"),
+        Case("get-linode-types", "GET", "/v4/linode/types", token="none"),
+        Case("get-linode-type", "GET", "/v4/linode/types/g6-standard-2", token="none"),
+        Case("get-images", "GET", "/v4/images"),
+        Case("get-images", "GET", "/v4/images", token="none", label="anonymous"),
+        Case("get-image", "GET", "/v4/images/linode%2Fdebian12"),
+        Case("get-stack-scripts", "GET", "/v4/linode/stackscripts"),
+        Case(
+            "post-add-stack-script",
+            "POST",
+            "/v4/linode/stackscripts",
+            body={
+                "label": "contract-create",
+                "description": "Creates nothing",
+                "images": ["linode/debian12"],
+                "script": "#!/bin/bash\necho hello\n",
+                "is_public": False,
+                "rev_note": "first",
+            },
+        ),
+        Case("get-stack-script", "GET", "/v4/linode/stackscripts/{stackscript}"),
+        Case(
+            "put-stack-script",
+            "PUT",
+            "/v4/linode/stackscripts/{stackscript}",
+            body={"label": "contract-renamed", "description": "Renamed"},
+            setup="stackscript",
+        ),
+        Case(
+            "delete-stack-script",
+            "DELETE",
+            "/v4/linode/stackscripts/{stackscript}",
+            setup="stackscript",
+        ),
+        Case("get-linode-instances", "GET", "/v4/linode/instances"),
+        Case(
+            "get-linode-instances",
+            "GET",
+            "/v4/linode/instances",
+            headers={"X-Filter": json.dumps({"tags": "contract", "+order_by": "label"})},
+            label="filtered",
+        ),
+        Case(
+            "post-linode-instance",
+            "POST",
+            "/v4/linode/instances",
+            body={
+                "type": "g6-nanode-1",
+                "region": "us-east",
+                "image": "linode/debian12",
+                "root_pass": "{password}",
+                "label": "contract-create",
+                "tags": ["contract", "created"],
+                "booted": True,
+                "metadata": {"user_data": "I2Nsb3VkLWNvbmZpZwo="},
+            },
+        ),
+        Case("get-linode-instance", "GET", LINODE),
+        Case(
+            "put-linode-instance",
+            "PUT",
+            LINODE,
+            body={"label": "contract-put", "tags": ["contract"], "watchdog_enabled": False},
+            setup="running",
+        ),
+        Case("delete-linode-instance", "DELETE", LINODE, setup="running"),
+        Case("post-boot-linode-instance", "POST", LINODE + "/boot", setup="offline"),
+        Case("post-reboot-linode-instance", "POST", LINODE + "/reboot", setup="running"),
+        Case("post-shutdown-linode-instance", "POST", LINODE + "/shutdown", setup="running"),
+        Case(
+            "post-rebuild-linode-instance",
+            "POST",
+            LINODE + "/rebuild",
+            body={"image": "linode/ubuntu24.04", "root_pass": "{password}"},
+            setup="running",
+        ),
+        Case(
+            "post-reset-linode-password",
+            "POST",
+            LINODE + "/password",
+            body=password_body(),
+            setup="offline",
+        ),
+        Case(
+            "post-resize-linode-instance",
+            "POST",
+            LINODE + "/resize",
+            body={"type": "g6-standard-1"},
+            setup="running",
+        ),
+        Case("get-linode-ips", "GET", LINODE + "/ips"),
+        Case("get-linode-disks", "GET", LINODE + "/disks"),
+        Case("get-linode-disk", "GET", LINODE + "/disks/{disk}"),
+        Case("get-linode-configs", "GET", LINODE + "/configs"),
+        Case("get-linode-config", "GET", LINODE + "/configs/{config}"),
+        Case("get-linode-transfer", "GET", LINODE + "/transfer"),
+        Case("get-linode-stats", "GET", LINODE + "/stats"),
+        Case("get-tags", "GET", "/v4/tags"),
+        Case("get-firewalls", "GET", "/v4/networking/firewalls"),
+        Case(
+            "post-firewalls",
+            "POST",
+            "/v4/networking/firewalls",
+            body={
+                "label": "contract-fw",
+                "tags": ["contract"],
+                "rules": {
+                    "inbound_policy": "DROP",
+                    "outbound_policy": "ACCEPT",
+                    "inbound": [
+                        {
+                            "action": "ACCEPT",
+                            "protocol": "TCP",
+                            "ports": "22, 80-81",
+                            "addresses": {"ipv4": ["0.0.0.0/0"], "ipv6": ["::/0"]},
+                            "label": "ssh-web",
+                        }
+                    ],
+                },
+            },
+        ),
+        Case("get-firewall", "GET", FIREWALL),
+        Case("delete-firewall", "DELETE", FIREWALL, setup="firewall"),
+        Case("get-firewall-devices", "GET", FIREWALL + "/devices"),
+        Case(
+            "post-firewall-device",
+            "POST",
+            FIREWALL + "/devices",
+            body={"id": "{linode}", "type": "linode"},
+            setup="offline",
+        ),
+        Case("get-linode-instances", "GET", "/v4beta/linode/instances", label="v4beta"),
+    ]
+
+
+# Operations with a token requirement, with the scope a 403 token lacks. A read is
+# refused to a token of an unrelated resource, a write to the read-only level.
+SCOPED = {
+    "get-account": "domains:read_only",
+    "get-events": "linodes:read_only",
+    "get-event": "linodes:read_only",
+    "post-event-seen": "linodes:read_only",
+    "get-images": "linodes:read_only",
+    "get-image": "linodes:read_only",
+    "get-stack-scripts": "domains:read_only",
+    "post-add-stack-script": "stackscripts:read_only",
+    "put-stack-script": "stackscripts:read_only",
+    "delete-stack-script": "stackscripts:read_only",
+    "get-stack-script": "domains:read_only",
+    "get-linode-instances": "events:read_only",
+    "post-linode-instance": "linodes:read_only",
+    "get-linode-instance": "events:read_only",
+    "put-linode-instance": "linodes:read_only",
+    "delete-linode-instance": "linodes:read_only",
+    "post-boot-linode-instance": "linodes:read_only",
+    "post-reboot-linode-instance": "linodes:read_only",
+    "post-shutdown-linode-instance": "linodes:read_only",
+    "post-rebuild-linode-instance": "linodes:read_only",
+    "post-reset-linode-password": "linodes:read_only",
+    "post-resize-linode-instance": "linodes:read_only",
+    "get-linode-ips": "events:read_only",
+    "get-linode-disks": "events:read_only",
+    "get-linode-disk": "events:read_only",
+    "get-linode-configs": "events:read_only",
+    "get-linode-config": "events:read_only",
+    "get-linode-transfer": "events:read_only",
+    "get-linode-stats": "events:read_only",
+    "get-tags": "linodes:read_write",
+    "get-firewalls": "linodes:read_only",
+    "post-firewalls": "firewall:read_only",
+    "get-firewall": "linodes:read_only",
+    "delete-firewall": "firewall:read_only",
+    "get-firewall-devices": "linodes:read_only",
+    "post-firewall-device": "firewall:read_only",
+}
+
+# Reads that answer anonymous callers with public items only.
+ANONYMOUS_READS = {"get-images", "get-image", "get-stack-scripts", "get-stack-script"}
+
+# Operations that read or act on one object: their 404 case swaps the id for a missing one.
+MISSING_PATHS = {
+    "get-event": "/v4/account/events/{missing}",
+    "post-event-seen": "/v4/account/events/{missing}/seen",
+    "get-region": "/v4/regions/xx-nowhere",
+    "get-linode-type": "/v4/linode/types/g0-missing-1",
+    "get-image": "/v4/images/linode%2Fno-such-image",
+    "get-stack-script": "/v4/linode/stackscripts/{missing}",
+    "put-stack-script": "/v4/linode/stackscripts/{missing}",
+    "delete-stack-script": "/v4/linode/stackscripts/{missing}",
+    "get-linode-instance": "/v4/linode/instances/{missing}",
+    "put-linode-instance": "/v4/linode/instances/{missing}",
+    "delete-linode-instance": "/v4/linode/instances/{missing}",
+    "post-boot-linode-instance": "/v4/linode/instances/{missing}/boot",
+    "post-reboot-linode-instance": "/v4/linode/instances/{missing}/reboot",
+    "post-shutdown-linode-instance": "/v4/linode/instances/{missing}/shutdown",
+    "post-rebuild-linode-instance": "/v4/linode/instances/{missing}/rebuild",
+    "post-reset-linode-password": "/v4/linode/instances/{missing}/password",
+    "post-resize-linode-instance": "/v4/linode/instances/{missing}/resize",
+    "get-linode-ips": "/v4/linode/instances/{missing}/ips",
+    "get-linode-disks": "/v4/linode/instances/{missing}/disks",
+    "get-linode-disk": LINODE + "/disks/{missing}",
+    "get-linode-configs": "/v4/linode/instances/{missing}/configs",
+    "get-linode-config": LINODE + "/configs/{missing}",
+    "get-linode-transfer": "/v4/linode/instances/{missing}/transfer",
+    "get-linode-stats": "/v4/linode/instances/{missing}/stats",
+    "get-firewall": "/v4/networking/firewalls/{missing}",
+    "delete-firewall": "/v4/networking/firewalls/{missing}",
+    "get-firewall-devices": "/v4/networking/firewalls/{missing}/devices",
+    "post-firewall-device": "/v4/networking/firewalls/{missing}/devices",
+}
+
+
+def auth_cases() -> list[Case]:
+    """A 401 without a token, a 401 with a token the fake never issued, and a 403 each."""
+    cases = []
+    by_operation = {case.operation: case for case in success_cases() if not case.label}
+    for operation, case in by_operation.items():
+        if case.token == "none":
+            continue
+        if operation in ANONYMOUS_READS:
+            # Anonymous callers get the public items, so only a scope failure is an error.
+            scopes = SCOPED[operation]
+            cases.append(Case(operation, case.method, case.path, 403, token=scopes, body=case.body))
+            continue
+        # Auth is checked before the object is looked up, so the shared objects do.
+        common = {"body": case.body}
+        cases.append(Case(operation, case.method, case.path, 401, token="none", **common))
+        if operation == "get-profile":
+            cases.append(
+                Case(
+                    operation,
+                    case.method,
+                    case.path,
+                    401,
+                    token="invalid",
+                    label="invalid-token",
+                    **common,
+                )
+            )
+        if operation in SCOPED:
+            scopes = SCOPED[operation]
+            cases.append(Case(operation, case.method, case.path, 403, token=scopes, **common))
+    return cases
+
+
+def not_found_cases() -> list[Case]:
+    by_operation = {case.operation: case for case in success_cases() if not case.label}
+    cases = []
+    for operation, path in MISSING_PATHS.items():
+        case = by_operation[operation]
+        body = case.body
+        if operation == "post-firewall-device":
+            body = {"id": MISSING_ID, "type": "linode"}
+        token = "none" if case.token == "none" else "full"
+        cases.append(Case(operation, case.method, path, 404, body=body, token=token))
+    cases.append(
+        Case(
+            "post-firewall-device",
+            "POST",
+            FIREWALL + "/devices",
+            404,
+            body={"id": MISSING_ID, "type": "linode"},
+            label="unknown-linode",
+        )
+    )
+    return cases
+
+
+def create_body(**changes: Any) -> dict[str, Any]:
+    body = {
+        "type": "g6-nanode-1",
+        "region": "us-east",
+        "image": "linode/debian12",
+        "root_pass": "{password}",
+    }
+    body.update(changes)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def validation_cases() -> list[Case]:
+    """400 answers that name the offending field."""
+    create = "post-linode-instance"
+    instances = "/v4/linode/instances"
+    return [
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(region=None),
+            field="region",
+            spec_rejects=True,
+            label="missing-region",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(type=None),
+            field="type",
+            spec_rejects=True,
+            label="missing-type",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(region="xx-nowhere"),
+            field="region",
+            label="unknown-region",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(type="g0-missing-1"),
+            field="type",
+            label="unknown-type",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(image="linode/no-such-image"),
+            field="image",
+            label="unknown-image",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(label="1starts-with-digit"),
+            field="label",
+            spec_rejects=True,
+            label="bad-label",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(label="ab"),
+            field="label",
+            spec_rejects=True,
+            label="short-label",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(root_pass="short"),
+            field="root_pass",
+            spec_rejects=True,
+            label="short-password",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(root_pass="password1234"),
+            field="root_pass",
+            label="weak-password",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(root_pass=None),
+            field="root_pass",
+            label="image-without-password",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(label="contract-taken"),
+            field="label",
+            setup="label-taken",
+            label="duplicate-label",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            create_body(tags="contract"),
+            field="tags",
+            spec_rejects=True,
+            label="tags-not-list",
+        ),
+        Case(
+            create,
+            "POST",
+            instances,
+            400,
+            raw_body=b'{"type": "g6-nanode-1",',
+            label="malformed-json",
+        ),
+        Case(
+            "get-linode-instances",
+            "GET",
+            instances,
+            400,
+            headers={"X-Filter": json.dumps({"type": "g6-nanode-1"})},
+            field="X-Filter",
+            label="filter-not-filterable",
+        ),
+        Case(
+            "get-linode-instances",
+            "GET",
+            instances,
+            400,
+            headers={"X-Filter": "{not json"},
+            field="X-Filter",
+            label="filter-not-json",
+        ),
+        Case(
+            "get-linode-instances",
+            "GET",
+            instances + "?page_size=10",
+            400,
+            field="page_size",
+            spec_rejects=True,
+            label="page-size-too-small",
+        ),
+        Case(
+            "get-events",
+            "GET",
+            "/v4/account/events",
+            400,
+            headers={"X-Filter": json.dumps({"percent_complete": 100})},
+            field="X-Filter",
+            label="filter-not-filterable",
+        ),
+        Case(
+            "put-linode-instance",
+            "PUT",
+            LINODE,
+            400,
+            {"label": "a--b-label"},
+            field="label",
+            spec_rejects=True,
+            setup="running",
+            label="bad-label",
+        ),
+        Case(
+            "post-rebuild-linode-instance",
+            "POST",
+            LINODE + "/rebuild",
+            400,
+            {"root_pass": "{password}"},
+            field="image",
+            spec_rejects=True,
+            setup="running",
+            label="missing-image",
+        ),
+        Case(
+            "post-rebuild-linode-instance",
+            "POST",
+            LINODE + "/rebuild",
+            400,
+            {"image": "linode/debian12", "root_pass": "password1234"},
+            field="root_pass",
+            setup="running",
+            label="weak-password",
+        ),
+        Case(
+            "post-reset-linode-password",
+            "POST",
+            LINODE + "/password",
+            400,
+            {"root_pass": "password1234"},
+            field="root_pass",
+            setup="offline",
+            label="weak-password",
+        ),
+        Case(
+            "post-reset-linode-password",
+            "POST",
+            LINODE + "/password",
+            400,
+            password_body(),
+            setup="running",
+            label="while-running",
+        ),
+        Case(
+            "post-resize-linode-instance",
+            "POST",
+            LINODE + "/resize",
+            400,
+            {"type": "g0-missing-1"},
+            field="type",
+            setup="running",
+            label="unknown-type",
+        ),
+        Case(
+            "post-resize-linode-instance",
+            "POST",
+            LINODE + "/resize",
+            400,
+            {"type": "g6-standard-1", "migration_type": "hot"},
+            field="migration_type",
+            spec_rejects=True,
+            setup="running",
+            label="bad-migration-type",
+        ),
+        Case(
+            "post-add-stack-script",
+            "POST",
+            "/v4/linode/stackscripts",
+            400,
+            {"label": "no-script", "images": ["linode/debian12"]},
+            field="script",
+            spec_rejects=True,
+            label="missing-script",
+        ),
+        Case(
+            "post-add-stack-script",
+            "POST",
+            "/v4/linode/stackscripts",
+            400,
+            {"label": "ab", "images": ["linode/debian12"], "script": "#!/bin/sh\n"},
+            field="label",
+            spec_rejects=True,
+            label="short-label",
+        ),
+        Case(
+            "put-stack-script",
+            "PUT",
+            "/v4/linode/stackscripts/{stackscript}",
+            400,
+            {"label": "ab"},
+            field="label",
+            spec_rejects=True,
+            setup="stackscript",
+            label="short-label",
+        ),
+        Case(
+            "post-firewalls",
+            "POST",
+            "/v4/networking/firewalls",
+            400,
+            {"label": "no-rules"},
+            field="rules",
+            spec_rejects=True,
+            label="missing-rules",
+        ),
+        Case(
+            "post-firewalls",
+            "POST",
+            "/v4/networking/firewalls",
+            400,
+            {
+                "label": "bad-policy",
+                "rules": {"inbound_policy": "MAYBE", "outbound_policy": "ACCEPT"},
+            },
+            field="rules.inbound_policy",
+            spec_rejects=True,
+            label="bad-policy",
+        ),
+        Case(
+            "post-firewall-device",
+            "POST",
+            FIREWALL + "/devices",
+            400,
+            {"id": "{linode}", "type": "toaster"},
+            field="type",
+            spec_rejects=True,
+            setup="offline",
+            label="bad-type",
+        ),
+    ]
+
+
+BUSY_ACTIONS = [
+    ("post-boot-linode-instance", "/boot", None),
+    ("post-reboot-linode-instance", "/reboot", None),
+    ("post-shutdown-linode-instance", "/shutdown", None),
+    ("post-rebuild-linode-instance", "/rebuild", "rebuild"),
+    ("post-reset-linode-password", "/password", "password"),
+    ("post-resize-linode-instance", "/resize", "resize"),
+]
+
+
+def busy_cases() -> list[Case]:
+    bodies: dict[str | None, Any] = {
+        None: None,
+        "rebuild": {"image": "linode/debian12", "root_pass": "{password}"},
+        "password": password_body(),
+        "resize": {"type": "g6-standard-1"},
+    }
+    return [
+        Case(
+            operation,
+            "POST",
+            LINODE + suffix,
+            400,
+            bodies[kind],
+            reason=BUSY_REASON,
+            setup="busy",
+            label="busy",
+        )
+        for operation, suffix, kind in BUSY_ACTIONS
+    ]
+
+
+# One operation for each rate limit the fake keeps, with the fake's name for the limit.
+RATE_LIMITED = [
+    Case(
+        "post-linode-instance",
+        "POST",
+        "/v4/linode/instances",
+        429,
+        rate_limit="linode_create",
+        label="rate-limited",
+    ),
+    Case("get-images", "GET", "/v4/images", 429, rate_limit="images_list", label="rate-limited"),
+    Case(
+        "get-stack-scripts",
+        "GET",
+        "/v4/linode/stackscripts",
+        429,
+        rate_limit="stackscripts_list",
+        label="rate-limited",
+    ),
+    Case(
+        "get-linode-stats", "GET", LINODE + "/stats", 429, rate_limit="stats", label="rate-limited"
+    ),
+    Case(
+        "get-linode-instances",
+        "GET",
+        "/v4/linode/instances",
+        429,
+        rate_limit="collections",
+        label="rate-limited",
+    ),
+    Case("get-linode-instance", "GET", LINODE, 429, rate_limit="default", label="rate-limited"),
+]
+
+ALL_CASES = (
+    success_cases()
+    + auth_cases()
+    + not_found_cases()
+    + validation_cases()
+    + busy_cases()
+    + RATE_LIMITED
+)
+
+
+# --- running a case ------------------------------------------------------------------------
+
+
+def prepare(case: Case, api: Api, world: World) -> dict[str, Any]:
+    """Make what the case needs and return the values for its path placeholders."""
+    values: dict[str, Any] = {
+        "missing": MISSING_ID,
+        "password": strong_password(),
+    }
+    if case.setup == "running":
+        values["linode"] = api.create_instance()
+    elif case.setup == "offline":
+        values["linode"] = api.create_instance(booted=False)
+    elif case.setup == "busy":
+        # Slow the fake down so the new instance stays `provisioning` for this request.
+        speed = api.fake.speed
+        api.fake.speed = 0.001
+        try:
+            values["linode"] = api.create_instance(settle=False)
+        finally:
+            api.fake.speed = speed
+    elif case.setup == "stackscript":
+        values["stackscript"] = api.create_stackscript()
+    elif case.setup == "firewall":
+        values["firewall"] = api.create_firewall()
+    elif case.setup == "label-taken":
+        api.create_instance(label="contract-taken", settle=False)
+    needed = set(PLACEHOLDER.findall(case.path + json.dumps(case.body)))
+    for name in sorted(needed - set(values)):
+        values[name] = world.get(name)
+    return values
+
+
+def fill(value: Any, values: dict[str, Any]) -> Any:
+    """Replace `{name}` placeholders (in paths and bodies) by the prepared values.
+
+    A string that is exactly one placeholder takes the value's own type, so a body can
+    carry an integer id.
+    """
+    if isinstance(value, str):
+        whole = PLACEHOLDER.fullmatch(value)
+        if whole and whole.group(1) in values:
+            return values[whole.group(1)]
+        return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), value)
+    if isinstance(value, dict):
+        return RedactedBody({key: fill(item, values) for key, item in value.items()})
+    if isinstance(value, list):
+        return [fill(item, values) for item in value]
+    return value
+
+
+def token_for(case: Case, fake: Any) -> str | None:
+    if case.token == "full":
+        return fake.token
+    if case.token == "none":
+        return None
+    if case.token == "invalid":
+        return "not-a-token-" + secrets.token_hex(8)
+    return fake.add_token(scopes=case.token)
+
+
+def exhaust_rate_limit(case: Case, api: Api, token: str, path: str, body: Any) -> None:
+    """Use up the case's limit for `token` so that the next request is rejected."""
+    assert case.rate_limit is not None
+    api.fake.rate_limits[case.rate_limit] = (1, 3600.0)
+    first = api.call(case.method, path, token=token, body=body)
+    assert first.status_code == 200, f"first request under the limit failed: {first.text}"
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.id)
+def test_operation_matches_spec(
+    case: Case, api: Api, world: World, checker: SpecChecker, fake: Any
+) -> None:
+    values = prepare(case, api, world)
+    path = fill(case.path, values)
+    body = fill(case.body, values)
+    if case.operation == "post-linode-instance" and case.status == 429:
+        body = fill(create_body(), values)
+    token = token_for(case, fake)
+    restore_limits: Callable[[], None] | None = None
+    if case.rate_limit is not None:
+        token = fake.add_token(scopes="*")
+        saved = fake.rate_limits[case.rate_limit]
+
+        def restore_limits() -> None:
+            fake.rate_limits[case.rate_limit] = saved
+
+        exhaust_rate_limit(case, api, token, path, body)
+    try:
+        response = api.call(
+            case.method,
+            path,
+            token=token,
+            body=body,
+            headers=case.headers,
+            raw_body=case.raw_body,
+        )
+    finally:
+        if restore_limits is not None:
+            restore_limits()
+
+    assert response.status_code == case.status, (
+        f"{case.method} {path} answered {response.status_code}, expected {case.status}: "
+        f"{response.text[:500]}"
+    )
+    checker.check_response(response, case.operation)
+
+    if case.status >= 400:
+        errors = response.json()["errors"]
+        assert errors, "an error answer must list at least one error"
+        if case.field is not None:
+            fields = [error.get("field") for error in errors]
+            assert case.field in fields, f"no error names field {case.field!r}: {errors}"
+        if case.reason is not None:
+            reasons = [error["reason"] for error in errors]
+            assert case.reason in reasons, f"no error has reason {case.reason!r}: {errors}"
+    if case.status == 429:
+        for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+            assert header in response.headers, f"429 without {header}"
+        assert int(response.headers["Retry-After"]) >= 1
+
+    if case.spec_rejects:
+        assert checker.request_errors(response.request), (
+            "the spec accepts this request, so the case does not test a spec rule"
+        )
+    elif case.status == 200 and case.body is not None:
+        assert checker.request_errors(response.request) == [], (
+            "the case sent a request the spec rejects"
+        )
