@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import sqlite3
+import uuid
 from typing import Any
 
 from linode_fake.clock import format_datetime
@@ -179,3 +180,136 @@ def count(conn: sqlite3.Connection) -> int:
 def render(record: Record) -> dict[str, Any]:
     """Return the Linode object exactly as the API sends it."""
     return json.loads(json.dumps(record["api"]))
+
+
+# -- building new records ---------------------------------------------------------
+
+
+def new_record(
+    *,
+    linode_id: int,
+    label: str,
+    linode_type: dict[str, Any],
+    region: dict[str, Any],
+    image: dict[str, Any] | None,
+    tags: list[str],
+    group: str,
+    private_ip: bool,
+    backups_enabled: bool,
+    has_user_data: bool,
+    now: float,
+) -> dict[str, Any]:
+    """Build a new instance record; the status is set by the caller's timeline."""
+    created = format_datetime(now)
+    ipv4 = [public_ipv4(linode_id)]
+    if private_ip:
+        ipv4.append(private_ipv4(linode_id))
+    api_fields = {
+        "id": linode_id,
+        "label": label,
+        "group": group,
+        "status": "offline",
+        "created": created,
+        "updated": created,
+        "type": linode_type["id"],
+        "region": region["id"],
+        "image": image["id"] if image else None,
+        "ipv4": ipv4,
+        "ipv6": slaac_ipv6(linode_id) + "/128",
+        "tags": tags,
+        "hypervisor": "kvm",
+        "host_uuid": uuid.uuid5(uuid.NAMESPACE_OID, f"host-{linode_id % 97}").hex,
+        "has_user_data": has_user_data,
+        "capabilities": [],
+        "lke_cluster_id": None,
+        "placement_group": None,
+        "watchdog_enabled": True,
+        "specs": {
+            "disk": int(linode_type["disk"]),
+            "memory": int(linode_type["memory"]),
+            "vcpus": int(linode_type["vcpus"]),
+            "gpus": int(linode_type.get("gpus", 0)),
+            "transfer": int(linode_type["transfer"]),
+        },
+        "alerts": {
+            "cpu": 90 * int(linode_type["vcpus"]),
+            "io": 10000,
+            "network_in": 10,
+            "network_out": 10,
+            "transfer_quota": 80,
+        },
+        "backups": {
+            "enabled": backups_enabled,
+            "available": False,
+            "last_successful": None,
+            "schedule": {"day": "Scheduling", "window": "Scheduling"},
+        },
+    }
+    return {
+        "api": api_fields,
+        "timeline": [],
+        "running_since": None,
+        "uptime": 0.0,
+        "created_at": now,
+        "disks": [],
+        "configs": [],
+    }
+
+
+def build_disks(
+    store: Store,
+    linode_type: dict[str, Any],
+    image: dict[str, Any],
+    swap_mb: int,
+    now: float,
+) -> list[dict[str, Any]]:
+    """Build the image disk and the swap disk of an image deploy."""
+    created = format_datetime(now)
+    image_label = image.get("label", image["id"])
+    main = {
+        "id": store.next_id("disk"),
+        "label": f"{image_label} Disk"[:48],
+        "size": max(0, int(linode_type["disk"]) - swap_mb),
+        "filesystem": "ext4",
+        "status": "ready",
+        "created": created,
+        "updated": created,
+    }
+    swap = {
+        "id": store.next_id("disk"),
+        "label": f"{swap_mb} MB Swap Image",
+        "size": swap_mb,
+        "filesystem": "swap",
+        "status": "ready",
+        "created": created,
+        "updated": created,
+    }
+    return [main, swap]
+
+
+def build_config(
+    store: Store, image: dict[str, Any], disks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Build the config profile that boots the image disk."""
+    devices: dict[str, Any] = {f"sd{letter}": None for letter in "abcdefgh"}
+    for letter, disk in zip("ab", disks, strict=False):
+        devices[f"sd{letter}"] = {"disk_id": disk["id"], "volume_id": None}
+    return {
+        "id": store.next_id("config"),
+        "label": f"My {image.get('label', image['id'])} Disk Profile"[:48],
+        "comments": "",
+        "devices": devices,
+        "helpers": {
+            "devtmpfs_automount": True,
+            "distro": True,
+            "modules_dep": True,
+            "network": True,
+            "updatedb_disabled": True,
+        },
+        "interfaces": [],
+        "kernel": "linode/grub2",
+        "memory_limit": 0,
+        "root_device": "/dev/sda",
+        "run_level": "default",
+        "virt_mode": "paravirt",
+    }

@@ -15,14 +15,8 @@ from typing import Any
 from linode_fake import events as event_log
 from linode_fake import instances as store_instances
 from linode_fake.api.blueprint import api
-from linode_fake.api.instances import (
-    build_config,
-    build_disks,
-    check_deploy_fields,
-    image_entity,
-    load_or_404,
-    require_settled,
-)
+from linode_fake.api.deploy import check_deploy_fields, image_entity
+from linode_fake.api.instances import load_or_404, require_settled
 from linode_fake.clock import format_datetime
 from linode_fake.context import FakeContext, fake, json_body
 from linode_fake.errors import FieldErrors, bad_request
@@ -215,8 +209,8 @@ def rebuild_instance(linode_id: int) -> dict[str, Any]:
         assert linode_type is not None
         if new_type is not None:
             _apply_type(record, new_type)
-        record["disks"] = build_disks(context, linode_type, image, 512, now)
-        record["configs"] = [build_config(context, image, record["disks"], linode_type["memory"])]
+        record["disks"] = store_instances.build_disks(store, linode_type, image, 512, now)
+        record["configs"] = [store_instances.build_config(store, image, record["disks"])]
         record["api"]["image"] = image["id"]
         if isinstance(body.get("metadata"), dict) and body["metadata"].get("user_data"):
             record["api"]["has_user_data"] = True

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import sqlite3
-import uuid
 from typing import Any
 
 from flask import request
@@ -14,6 +11,7 @@ from flask import request
 from linode_fake import events as event_log
 from linode_fake import instances as store_instances
 from linode_fake.api.blueprint import api
+from linode_fake.api.deploy import check_deploy_fields, image_entity
 from linode_fake.clock import format_datetime
 from linode_fake.context import FakeContext, fake, json_body
 from linode_fake.errors import FieldErrors, bad_request, not_found
@@ -25,9 +23,7 @@ from linode_fake.validation import (
     check_bool,
     check_int,
     check_label,
-    check_root_pass,
     check_str,
-    check_str_list,
     check_tags,
 )
 
@@ -58,167 +54,6 @@ def require_settled(record: dict[str, Any]) -> None:
     """Reject an action unless the instance is `running` or `offline`."""
     if record["api"]["status"] not in store_instances.SETTLED:
         raise bad_request(BUSY_REASON)
-
-
-def image_entity(image: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": image["id"],
-        "label": image.get("label", image["id"]),
-        "type": "image",
-        "url": f"/v4/images/{image['id']}",
-    }
-
-
-def check_deploy_fields(
-    context: FakeContext,
-    errors: FieldErrors,
-    body: dict[str, Any],
-    image: dict[str, Any] | None,
-    region: dict[str, Any] | None,
-    *,
-    root_pass_required: bool = False,
-) -> None:
-    """Check what an image deploy needs (create and rebuild): credentials,
-    StackScript and user data.
-
-    Create accepts `authorized_keys` instead of `root_pass`; rebuild always
-    needs `root_pass` (`root_pass_required=True`).
-    """
-    root_pass = body.get("root_pass")
-    keys = check_str_list(errors, body, "authorized_keys")
-    check_str_list(errors, body, "authorized_users")
-    if root_pass is not None:
-        check_root_pass(errors, root_pass, context.settings.password_min_score)
-    elif root_pass_required:
-        errors.add("root_pass", "root_pass is required")
-    elif image is not None and not keys:
-        errors.add("root_pass", "root_pass is required when deploying an image")
-
-    stackscript_id = check_int(errors, body, "stackscript_id")
-    if stackscript_id is not None:
-        _check_stackscript(context, errors, body, stackscript_id, image)
-
-    metadata = body.get("metadata")
-    if metadata is not None:
-        if not isinstance(metadata, dict):
-            errors.add("metadata", "metadata must be an object")
-        else:
-            _check_user_data(errors, metadata.get("user_data"), image, region)
-
-
-def _check_stackscript(
-    context: FakeContext,
-    errors: FieldErrors,
-    body: dict[str, Any],
-    stackscript_id: int,
-    image: dict[str, Any] | None,
-) -> None:
-    from linode_fake.api.stackscripts import load_stackscript, required_udf_names
-
-    script = load_stackscript(stackscript_id)
-    if script is None:
-        errors.add("stackscript_id", f"StackScript {stackscript_id} not found")
-        return
-    if image is None:
-        errors.add("image", "image is required when deploying a StackScript")
-    elif "any/all" not in script["images"] and image["id"] not in script["images"]:
-        errors.add(
-            "image",
-            f"Image {image['id']} is not compatible with StackScript {stackscript_id}; "
-            f"use one of {', '.join(script['images'])}",
-        )
-    data = body.get("stackscript_data")
-    if data is not None and not isinstance(data, dict):
-        errors.add("stackscript_data", "stackscript_data must be an object of UDF values")
-        return
-    data = data or {}
-    for name in required_udf_names(script["script"]):
-        if name not in data:
-            errors.add(f"stackscript_data.{name}", f"{name} is required by the StackScript")
-
-
-def _check_user_data(
-    errors: FieldErrors,
-    user_data: Any,
-    image: dict[str, Any] | None,
-    region: dict[str, Any] | None,
-) -> None:
-    field = "metadata.user_data"
-    if user_data is None:
-        return
-    if not isinstance(user_data, str):
-        errors.add(field, "user_data must be a base64-encoded string")
-        return
-    try:
-        base64.b64decode(user_data, validate=True)
-    except (binascii.Error, ValueError):
-        errors.add(field, "user_data must be valid base64")
-        return
-    if len(user_data) > 65535:
-        errors.add(field, "user_data must be at most 65535 characters")
-    if image is not None and "cloud-init" not in image.get("capabilities", []):
-        errors.add(field, f"Image {image['id']} does not support cloud-init user data")
-    if region is not None and "Metadata" not in region.get("capabilities", []):
-        errors.add(field, f"Region {region['id']} does not support the Metadata service")
-
-
-def build_disks(
-    context: FakeContext,
-    linode_type: dict[str, Any],
-    image: dict[str, Any],
-    swap_mb: int,
-    now: float,
-) -> list[dict[str, Any]]:
-    """Build the image disk and the swap disk of an image deploy."""
-    created = format_datetime(now)
-    image_label = image.get("label", image["id"])
-    main = {
-        "id": context.store.next_id("disk"),
-        "label": f"{image_label} Disk"[:48],
-        "size": max(0, int(linode_type["disk"]) - swap_mb),
-        "filesystem": "ext4",
-        "status": "ready",
-        "created": created,
-        "updated": created,
-    }
-    swap = {
-        "id": context.store.next_id("disk"),
-        "label": f"{swap_mb} MB Swap Image",
-        "size": swap_mb,
-        "filesystem": "swap",
-        "status": "ready",
-        "created": created,
-        "updated": created,
-    }
-    return [main, swap]
-
-
-def build_config(
-    context: FakeContext, image: dict[str, Any], disks: list[dict[str, Any]], memory: int
-) -> dict[str, Any]:
-    """Build the config profile that boots the image disk."""
-    devices: dict[str, Any] = {f"sd{letter}": None for letter in "abcdefgh"}
-    for letter, disk in zip("ab", disks, strict=False):
-        devices[f"sd{letter}"] = {"disk_id": disk["id"], "volume_id": None}
-    return {
-        "id": context.store.next_id("config"),
-        "label": f"My {image.get('label', image['id'])} Disk Profile"[:48],
-        "comments": "",
-        "devices": devices,
-        "helpers": {
-            "devtmpfs_automount": True,
-            "distro": True,
-            "modules_dep": True,
-            "network": True,
-            "updatedb_disabled": True,
-        },
-        "interfaces": [],
-        "kernel": "linode/grub2",
-        "memory_limit": 0,
-        "root_device": "/dev/sda",
-        "run_level": "default",
-        "virt_mode": "paravirt",
-    }
 
 
 # -- list and get --------------------------------------------------------------
@@ -308,8 +143,7 @@ def create_instance() -> dict[str, Any]:
         linode_id = store.next_id("linode")
         if label is None:
             label = _generated_label(conn, linode_id)
-        record = _new_record(
-            context,
+        record = store_instances.new_record(
             linode_id=linode_id,
             label=label,
             linode_type=linode_type,
@@ -324,10 +158,8 @@ def create_instance() -> dict[str, Any]:
         )
         if image is not None:
             swap_mb = DEFAULT_SWAP_MB if swap_size is None else swap_size
-            record["disks"] = build_disks(context, linode_type, image, swap_mb, now)
-            record["configs"] = [
-                build_config(context, image, record["disks"], int(linode_type["memory"]))
-            ]
+            record["disks"] = store_instances.build_disks(store, linode_type, image, swap_mb, now)
+            record["configs"] = [store_instances.build_config(store, image, record["disks"])]
             record["configs"][0]["interfaces"] = interfaces
         _schedule_create(context, conn, record, image, booted is not False, now)
         store_instances.insert(conn, record)
@@ -397,77 +229,6 @@ def _check_interfaces(errors: FieldErrors, value: Any) -> list[dict[str, Any]]:
     if sum(1 for item in result if item["purpose"] == "public") > 1:
         errors.add("interfaces", "Only one public interface is allowed")
     return result
-
-
-def _new_record(
-    context: FakeContext,
-    *,
-    linode_id: int,
-    label: str,
-    linode_type: dict[str, Any],
-    region: dict[str, Any],
-    image: dict[str, Any] | None,
-    tags: list[str],
-    group: str,
-    private_ip: bool,
-    backups_enabled: bool,
-    has_user_data: bool,
-    now: float,
-) -> dict[str, Any]:
-    created = format_datetime(now)
-    ipv4 = [store_instances.public_ipv4(linode_id)]
-    if private_ip:
-        ipv4.append(store_instances.private_ipv4(linode_id))
-    api_fields = {
-        "id": linode_id,
-        "label": label,
-        "group": group,
-        "status": "offline",
-        "created": created,
-        "updated": created,
-        "type": linode_type["id"],
-        "region": region["id"],
-        "image": image["id"] if image else None,
-        "ipv4": ipv4,
-        "ipv6": store_instances.slaac_ipv6(linode_id) + "/128",
-        "tags": tags,
-        "hypervisor": "kvm",
-        "host_uuid": uuid.uuid5(uuid.NAMESPACE_OID, f"host-{linode_id % 97}").hex,
-        "has_user_data": has_user_data,
-        "capabilities": [],
-        "lke_cluster_id": None,
-        "placement_group": None,
-        "watchdog_enabled": True,
-        "specs": {
-            "disk": int(linode_type["disk"]),
-            "memory": int(linode_type["memory"]),
-            "vcpus": int(linode_type["vcpus"]),
-            "gpus": int(linode_type.get("gpus", 0)),
-            "transfer": int(linode_type["transfer"]),
-        },
-        "alerts": {
-            "cpu": 90 * int(linode_type["vcpus"]),
-            "io": 10000,
-            "network_in": 10,
-            "network_out": 10,
-            "transfer_quota": 80,
-        },
-        "backups": {
-            "enabled": backups_enabled,
-            "available": False,
-            "last_successful": None,
-            "schedule": {"day": "Scheduling", "window": "Scheduling"},
-        },
-    }
-    return {
-        "api": api_fields,
-        "timeline": [],
-        "running_since": None,
-        "uptime": 0.0,
-        "created_at": now,
-        "disks": [],
-        "configs": [],
-    }
 
 
 def _schedule_create(
