@@ -12,7 +12,8 @@ from typing import Any
 
 # Regions whose prices differ from a type's default `price`, with the factor
 # Linode applies there (Jakarta +20 %, Sao Paulo +40 %). The same factors apply
-# to the backups add-on.
+# to the backups add-on. Hourly backup prices are rounded up to a tenth of a
+# cent, as in the spec's example ($5 a month is $0.008 an hour).
 _REGION_PRICE_FACTORS = {"id-cgk": 1.2, "br-gru": 1.4}
 
 
@@ -109,7 +110,7 @@ TYPES: list[dict[str, Any]] = [
         monthly=24.0,
         hourly=0.036,
         backups_monthly=5.0,
-        backups_hourly=0.0075,
+        backups_hourly=0.008,
     ),
     _linode_type(
         "g6-standard-4",
@@ -221,7 +222,7 @@ TYPES: list[dict[str, Any]] = [
         monthly=36.0,
         hourly=0.054,
         backups_monthly=5.0,
-        backups_hourly=0.0075,
+        backups_hourly=0.008,
     ),
     _linode_type(
         "g6-dedicated-4",
@@ -347,7 +348,7 @@ TYPES: list[dict[str, Any]] = [
         monthly=60.0,
         hourly=0.09,
         backups_monthly=5.0,
-        backups_hourly=0.0075,
+        backups_hourly=0.008,
     ),
     _linode_type(
         "g7-highmem-2",
@@ -420,7 +421,7 @@ TYPES: list[dict[str, Any]] = [
         monthly=43.0,
         hourly=0.0645,
         backups_monthly=5.0,
-        backups_hourly=0.0075,
+        backups_hourly=0.008,
     ),
     _linode_type(
         "g7-premium-4",

@@ -145,7 +145,9 @@ def test_nanode_and_standard_prices() -> None:
     standard = types["g6-standard-2"]
     assert standard["price"] == {"hourly": 0.036, "monthly": 24.0}
     assert standard["vcpus"] == 2
-    assert standard["addons"]["backups"]["price"]["monthly"] == 5.0
+    assert standard["addons"]["backups"]["price"] == {"hourly": 0.008, "monthly": 5.0}
+    assert {"id": "id-cgk", "hourly": 0.0432, "monthly": 28.8} in standard["region_prices"]
+    assert {"id": "br-gru", "hourly": 0.0504, "monthly": 33.6} in standard["region_prices"]
 
 
 def test_region_prices_name_known_regions() -> None:
