@@ -8,6 +8,9 @@ from linode_api import LinodeClient
 
 USER_AGENT = "reseller-portal/0.1 (provisioning)"
 CONNECT_TIMEOUT_SECONDS = 5.0
+# A 429 asking for a longer wait is raised to the caller, which stores the wait
+# as the operation's `not_before` instead of holding a worker.
+MAX_RETRY_AFTER_SECONDS = 5.0
 
 
 def get_client() -> LinodeClient:
@@ -21,6 +24,7 @@ def get_client() -> LinodeClient:
         settings.LINODE_API_URL,
         user_agent=USER_AGENT,
         timeout=(min(CONNECT_TIMEOUT_SECONDS, read_timeout), read_timeout),
+        max_retry_after=MAX_RETRY_AFTER_SECONDS,
     )
 
 

@@ -214,7 +214,8 @@ def request_power_action(
         OperationKind.RESET_PASSWORD,
     }
     if kind not in allowed:
-        raise ValueError(f"{kind!r} is not a power action; use one of {sorted(allowed)}")
+        choices = ", ".join(sorted(str(choice) for choice in allowed))
+        raise ValueError(f"'{kind}' is not a power action; use one of: {choices}")
     with transaction.atomic():
         server = Server.objects.select_for_update().get(pk=server.pk)
         if server.state != State.RUNNING:
@@ -232,7 +233,8 @@ def request_power_action(
 def set_standing(server: Server, standing: str, *, actor: str) -> None:
     """Record the customer's billing standing (it does not change the server's state)."""
     if standing not in Standing.values:
-        raise ValueError(f"{standing!r} is not a billing standing; use one of {Standing.values}")
+        choices = ", ".join(Standing.values)
+        raise ValueError(f"'{standing}' is not a billing standing; use one of: {choices}")
     Server.objects.filter(pk=server.pk).update(standing=standing)
     server.standing = standing
     logger.info("server %s: standing set to %s by %s", server.pk, standing, actor)

@@ -10,7 +10,9 @@ from provisioning.models import OperationStatus, State, Transition
 from .conftest import run_due_operations, state_of, track_until
 
 
-def test_order_to_running_to_terminated(fake, plan, customer, django_capture_on_commit_callbacks):
+def test_order_to_running_to_terminated(
+    fake, catalog, plan, customer, django_capture_on_commit_callbacks
+):
     server = services.place_order(customer=customer, plan=plan, region="us-east")
     assert server.state == State.PENDING
 

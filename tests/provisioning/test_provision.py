@@ -1,0 +1,253 @@
+"""The provision operation against the fake: idempotence, lost responses, adoption, limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from linode_api import LinodeClient
+from provisioning import executors, services, sweep, tasks
+from provisioning.crypto import decrypt_secret
+from provisioning.models import Operation, OperationStatus, Server, State
+
+from .conftest import state_of, track_until
+
+
+def create_posts(fake) -> int:
+    return sum(
+        1
+        for entry in fake.request_log
+        if entry.method == "POST" and entry.path.endswith("/linode/instances")
+    )
+
+
+@pytest.fixture
+def ordered(catalog, plan, customer):
+    """A server whose provisioning was started but whose task has not run yet."""
+    server = services.place_order(customer=customer, plan=plan, region="us-east")
+    operation = services.start_provisioning(server, actor="customer:1")
+    return server, operation
+
+
+def test_provision_creates_one_tagged_linode(fake, ordered):
+    server, operation = ordered
+
+    status = tasks.run_operation(operation.pk)
+
+    assert status == OperationStatus.WAITING
+    operation.refresh_from_db()
+    server.refresh_from_db()
+    assert operation.linode_id == server.linode_id
+    [linode] = fake.instances()
+    assert linode["id"] == server.linode_id
+    assert linode["label"] == server.label
+    assert set(linode["tags"]) == {"reseller-portal", server.linode_tag}
+    assert linode["type"] == "g6-nanode-1"
+    assert linode["region"] == "us-east"
+    assert linode["image"] == "linode/debian12"
+
+
+def test_provision_task_run_twice_creates_once(fake, ordered):
+    server, operation = ordered
+
+    tasks.run_operation(operation.pk)
+    second = tasks.run_operation(operation.pk)
+
+    assert second is None  # the second delivery finds the operation claimed
+    assert create_posts(fake) == 1
+    assert len(fake.instances()) == 1
+
+
+def test_rerun_after_crash_adopts_instead_of_creating(fake, ordered):
+    server, operation = ordered
+    tasks.run_operation(operation.pk)
+    # A worker died after the create: the claim is stale and the result unrecorded.
+    Operation.objects.filter(pk=operation.pk).update(
+        status=OperationStatus.RUNNING,
+        linode_id=None,
+        updated_at=timezone.now() - timedelta(hours=1),
+    )
+    Server.objects.filter(pk=server.pk).update(linode_id=None)
+
+    result = sweep.sweep()
+
+    assert operation.pk in result["released"]
+    assert create_posts(fake) == 1
+    assert len(fake.instances()) == 1
+    server.refresh_from_db()
+    assert server.linode_id == fake.instances()[0]["id"]
+
+
+def test_lost_create_response_adopts_linode(fake, ordered):
+    server, operation = ordered
+    fake.faults = {"lose_create_response": 1.0}
+
+    status = executors.execute(operation.pk)
+
+    assert status == OperationStatus.WAITING
+    assert create_posts(fake) == 1
+    [linode] = fake.instances()
+    server.refresh_from_db()
+    assert server.linode_id == linode["id"]
+
+
+def test_label_in_use_adopts_existing_linode(fake, ordered, monkeypatch):
+    server, operation = ordered
+    # Another worker created the Linode between this worker's lookup and its create.
+    client = LinodeClient(fake.token, fake.api_url)
+    other = client.create_linode(
+        "g6-nanode-1",
+        "us-east",
+        "linode/debian12",
+        root_pass="Another-Worker-Pass-1234!",
+        label=server.label,
+        tags=["reseller-portal", server.linode_tag],
+    )
+    real_lookup = executors.find_by_label
+    calls = {"n": 0}
+
+    def lookup_missing_first(client, label):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real_lookup(client, label)
+
+    monkeypatch.setattr(executors, "find_by_label", lookup_missing_first)
+
+    status = executors.execute(operation.pk)
+
+    assert status == OperationStatus.WAITING
+    assert calls["n"] == 2
+    server.refresh_from_db()
+    assert server.linode_id == other.id
+    assert len(fake.instances()) == 1
+
+
+def test_root_password_stored_encrypted(fake, ordered):
+    server, operation = ordered
+
+    executors.execute(operation.pk)
+
+    server.refresh_from_db()
+    stored = server.root_password_encrypted
+    assert stored
+    password = decrypt_secret(stored)
+    assert len(password) >= 16
+    assert password not in stored
+    assert services.reveal_root_password(server) == password
+
+
+def test_ssh_key_server_stores_no_password(fake, catalog, plan, customer):
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq7ZVbZFF4jr6Fq1v1bNHpY3GxJ8r8F3bUQn9Rz5aZ0 a@b"
+    server = services.place_order(customer=customer, plan=plan, region="us-east", ssh_key=key)
+    operation = services.start_provisioning(server, actor="customer:1")
+
+    assert executors.execute(operation.pk) == OperationStatus.WAITING
+
+    server.refresh_from_db()
+    assert server.root_password_encrypted == ""
+    assert services.reveal_root_password(server) is None
+
+
+def test_create_limiter_defers_without_failing(fake, catalog, plan, make_customer, settings):
+    settings.LINODE_CREATE_LIMIT = 2
+    settings.LINODE_CREATE_WINDOW_SECONDS = 60
+    operations = []
+    for _ in range(3):
+        server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+        operations.append(services.start_provisioning(server, actor="system"))
+
+    statuses = [executors.execute(operation.pk) for operation in operations]
+
+    assert statuses == ["waiting", "waiting", "queued"]
+    assert create_posts(fake) == 2
+    deferred = Operation.objects.get(pk=operations[2].pk)
+    assert deferred.phase == "waiting_for_create_slot"
+    assert deferred.attempts == 0
+    assert deferred.not_before > timezone.now() + timedelta(seconds=50)
+    assert deferred.server.state == State.PROVISIONING
+
+
+def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
+    # One create per 100 s at speed 100 (10000 s at speed 1): the second create gets 429.
+    fake.rate_limits["linode_create"] = (1, 10000.0)
+    operations = []
+    for _ in range(2):
+        server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+        operations.append(services.start_provisioning(server, actor="system"))
+
+    assert executors.execute(operations[0].pk) == OperationStatus.WAITING
+    assert executors.execute(operations[1].pk) == OperationStatus.QUEUED
+
+    limited = Operation.objects.get(pk=operations[1].pk)
+    assert limited.attempts == 0
+    assert "rate limited" in limited.error
+    assert limited.not_before > timezone.now() + timedelta(seconds=30)
+    assert limited.sent_at is None
+    assert state_of(limited.server) == State.PROVISIONING
+    # The limiter holds back other workers until the API's window ends.
+    from provisioning.limiter import try_acquire
+
+    assert try_acquire() is not None
+
+
+def test_api_rejection_fails_server_with_reason(fake, catalog, plan, customer):
+    plan.image = "linode/does-not-exist"
+    plan.save()
+    server = Server.objects.create(customer=customer, plan=plan, region="us-east")
+    operation = services.start_provisioning(server, actor="customer:1")
+
+    assert executors.execute(operation.pk) == OperationStatus.FAILED
+
+    server.refresh_from_db()
+    assert server.state == State.FAILED
+    assert "rejected the request" in server.failure_reason
+    assert "linode/does-not-exist" in server.failure_reason or "image" in server.failure_reason
+
+
+def test_failed_server_retried_by_operator(fake, catalog, plan, customer):
+    plan.image = "linode/does-not-exist"
+    plan.save()
+    server = Server.objects.create(customer=customer, plan=plan, region="us-east")
+    executors.execute(services.start_provisioning(server, actor="customer:1").pk)
+    plan.image = "linode/debian12"
+    plan.save()
+
+    retry = services.retry_provisioning(server, actor="operator:1")
+    executors.execute(retry.pk)
+    track_until(lambda: state_of(server) == State.RUNNING)
+
+    assert len(fake.instances()) == 1
+
+
+@pytest.fixture
+def no_client_backoff(monkeypatch):
+    """Skip the client's own backoff sleeps between its retries of a failing GET."""
+    monkeypatch.setattr("linode_api.transport.time.sleep", lambda seconds: None)
+
+
+def test_server_error_retries_later(fake, ordered, no_client_backoff):
+    server, operation = ordered
+    fake.faults = {"error_rate": 1.0, "error_statuses": (503,)}
+
+    status = executors.execute(operation.pk)
+
+    assert status == OperationStatus.QUEUED
+    operation.refresh_from_db()
+    assert operation.attempts == 1
+    assert operation.not_before > timezone.now()
+    assert state_of(server) == State.PROVISIONING
+
+
+def test_operation_fails_after_max_attempts(fake, ordered, settings, no_client_backoff):
+    server, operation = ordered
+    settings.PROVISIONING_MAX_ATTEMPTS = 2
+    fake.faults = {"error_rate": 1.0, "error_statuses": (500,)}
+
+    assert executors.execute(operation.pk) == OperationStatus.QUEUED
+    Operation.objects.filter(pk=operation.pk).update(not_before=None)
+    assert executors.execute(operation.pk) == OperationStatus.FAILED
+
+    server.refresh_from_db()
+    assert server.state == State.FAILED
+    assert "gave up after 2 attempts" in server.failure_reason
