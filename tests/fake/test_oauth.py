@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -521,6 +523,30 @@ def test_expire_without_token(client: FlaskClient) -> None:
     assert response.get_json()["error"] == "invalid_request"
 
 
+# -- persistence ------------------------------------------------------------------------------
+
+
+def test_grants_survive_restart(tmp_path: Path) -> None:
+    state_path = str(tmp_path / "fake.sqlite3")
+    first_store = Store(state_path)
+    register_oauth_client(first_store, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+    first_app = Flask("oauth-before-restart")
+    first_app.register_blueprint(create_oauth_blueprint(first_store))
+    tokens = exchange(first_app.test_client(), get_code(first_app.test_client())).get_json()
+    first_store.close()
+
+    second_store = Store(state_path)
+    try:
+        second_app = Flask("oauth-after-restart")
+        second_app.register_blueprint(create_oauth_blueprint(second_store))
+        response = refresh(second_app.test_client(), tokens["refresh_token"])
+        assert response.status_code == 200
+        assert second_store.token_scopes(response.get_json()["access_token"]) == "*"
+        assert second_store.token_scopes(tokens["access_token"]) == "*"
+    finally:
+        second_store.close()
+
+
 # -- secrets stay out of logs and tables ------------------------------------------------------
 
 
@@ -694,3 +720,16 @@ def test_e2e_read_only_token_cannot_create(fake: FakeHandle) -> None:
     assert response.status_code == 403
     assert response.json()["errors"][0]["reason"]
     assert fake.instances() == []
+
+
+def test_e2e_concurrent_code_exchange_once(fake: FakeHandle) -> None:
+    code = query_of(login(fake, "linodes:read_only"))["code"]
+    data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": code}
+
+    def post_exchange(_: int) -> int:
+        url = fake.login_url + "/oauth/token"
+        return requests.post(url, data=data, timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(post_exchange, range(8)))
+    assert statuses == [200] + [400] * 7
