@@ -36,6 +36,7 @@ from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 SPEC_FILE = Path(__file__).with_name("spec_data") / "linode-openapi-4.189.0.yaml.gz"
 SPEC_VERSION = "4.189.0"
@@ -481,6 +482,29 @@ class SpecChecker:
             raise ContractError(
                 f"{operation_id} answered {response.status_code}, which the spec rejects:\n"
                 + "\n".join(describe_error(error) for error in result.errors)
+            )
+
+    def check_error_envelope(self, response: requests.Response) -> None:
+        """Raise ContractError unless the body is the API's error envelope.
+
+        For answers that match no operation (an unknown path, a wrong method), checked
+        against the `default` response of GET /profile, which every operation shares.
+        """
+        _path, _method, profile = operations_by_id(self.spec)["get-profile"]
+        schema = next(response_schemas(profile, "default"))
+        validator = OAS30Validator(schema, format_checker=oas30_format_checker)
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise ContractError(f"error answer {response.status_code} is not JSON") from error
+        problems = [
+            _describe_schema_error(error, with_values=True) for error in validator.iter_errors(body)
+        ]
+        if problems or not body.get("errors"):
+            lines = [line for problem in problems for line in problem]
+            raise ContractError(
+                f"error answer {response.status_code} is not the error envelope:\n"
+                + ("\n".join(lines) or "  errors: missing or empty")
             )
 
     def request_errors(self, request: requests.PreparedRequest) -> list[str]:

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import requests
 
+from linode_fake.app import create_app
+from linode_fake.store import Store
 from linode_fake.testing import run_fake
 from tests.fake.spec_check import (
     SPEC_CACHE,
@@ -49,9 +51,12 @@ FIREWALL_OPERATIONS = (
     "get-firewalls",
     "post-firewalls",
     "get-firewall",
+    "put-firewall",
     "delete-firewall",
     "get-firewall-devices",
     "post-firewall-device",
+    "get-firewall-device",
+    "delete-firewall-device",
 )
 BODY_MERGE_OPERATIONS = (
     "post-linode-instance",
@@ -125,7 +130,7 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         ),
     ),
     "firewall rules are echoed as sent": SpecCorrection(
-        operations=("get-firewalls", "post-firewalls", "get-firewall"),
+        operations=("get-firewalls", "post-firewalls", "get-firewall", "put-firewall"),
         edit=require_only("action", "protocol", "addresses"),
         reason=(
             "A rule's label, description and ports are optional when it is created, and "
@@ -298,6 +303,11 @@ class Api:
         }
         return int(self.ok("POST", "/v4/linode/stackscripts", body)["id"])
 
+    def attach_device(self, firewall: int) -> int:
+        """Attach a new offline Linode to `firewall` and return the device id."""
+        body = {"id": self.create_instance(booted=False), "type": "linode"}
+        return int(self.ok("POST", f"/v4/networking/firewalls/{firewall}/devices", body)["id"])
+
     def create_firewall(self) -> int:
         body = {
             "label": f"fw-{secrets.token_hex(4)}",
@@ -347,10 +357,7 @@ class World:
         return self.api.create_firewall()
 
     def _make_device(self) -> int:
-        attached = self.api.create_instance(booted=False)
-        body = {"id": attached, "type": "linode"}
-        path = f"/v4/networking/firewalls/{self.get('firewall')}/devices"
-        return int(self.api.ok("POST", path, body)["id"])
+        return self.api.attach_device(self.get("firewall"))
 
 
 @pytest.fixture(scope="module")
@@ -415,6 +422,7 @@ def success_cases() -> list[Case]:
         Case("get-events", "GET", "/v4/account/events"),
         Case("get-event", "GET", "/v4/account/events/{event}"),
         Case("post-event-seen", "POST", "/v4/account/events/{event}/seen"),
+        Case("post-event-read", "POST", "/v4/account/events/{event}/read"),
         Case("get-regions", "GET", "/v4/regions", token="none"),
         Case("get-region", "GET", "/v4/regions/us-east", token="none"),
         Case("get-linode-types", "GET", "/v4/linode/types", token="none"),
@@ -547,6 +555,20 @@ def success_cases() -> list[Case]:
             body={"id": "{linode}", "type": "linode"},
             setup="offline",
         ),
+        Case("get-firewall-device", "GET", FIREWALL + "/devices/{device}"),
+        Case(
+            "delete-firewall-device",
+            "DELETE",
+            FIREWALL + "/devices/{device}",
+            setup="device",
+        ),
+        Case(
+            "put-firewall",
+            "PUT",
+            FIREWALL,
+            body={"label": "contract-put-fw", "status": "disabled", "tags": ["contract"]},
+            setup="firewall",
+        ),
         Case("get-linode-instances", "GET", "/v4beta/linode/instances", label="v4beta"),
     ]
 
@@ -590,6 +612,10 @@ SCOPED = {
     "delete-firewall": "firewall:read_only",
     "get-firewall-devices": "linodes:read_only",
     "post-firewall-device": "firewall:read_only",
+    "get-firewall-device": "linodes:read_only",
+    "delete-firewall-device": "firewall:read_only",
+    "put-firewall": "firewall:read_only",
+    "post-event-read": "linodes:read_only",
 }
 
 # Reads that answer anonymous callers with public items only.
@@ -625,6 +651,10 @@ MISSING_PATHS = {
     "delete-firewall": "/v4/networking/firewalls/{missing}",
     "get-firewall-devices": "/v4/networking/firewalls/{missing}/devices",
     "post-firewall-device": "/v4/networking/firewalls/{missing}/devices",
+    "get-firewall-device": FIREWALL + "/devices/{missing}",
+    "delete-firewall-device": FIREWALL + "/devices/{missing}",
+    "put-firewall": "/v4/networking/firewalls/{missing}",
+    "post-event-read": "/v4/account/events/{missing}/read",
 }
 
 
@@ -1099,6 +1129,9 @@ def prepare(case: Case, api: Api, world: World) -> dict[str, Any]:
         values["stackscript"] = api.create_stackscript()
     elif case.setup == "firewall":
         values["firewall"] = api.create_firewall()
+    elif case.setup == "device":
+        values["firewall"] = api.create_firewall()
+        values["device"] = api.attach_device(values["firewall"])
     elif case.setup == "label-taken":
         api.create_instance(label="contract-taken", settle=False)
     needed = set(PLACEHOLDER.findall(case.path + json.dumps(case.body)))
@@ -1203,3 +1236,57 @@ def test_operation_matches_spec(
         assert checker.request_errors(response.request) == [], (
             "the case sent a request the spec rejects"
         )
+
+
+# --- coverage and routing ------------------------------------------------------------------
+
+RULE_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def implemented_operations(checker: SpecChecker) -> dict[str, str]:
+    """Map the operationId of every API route the fake registers to the route's rule."""
+    store = Store(None)
+    try:
+        app = create_app(store)
+    finally:
+        store.close()
+    found = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v4/"):
+            continue
+        sample = RULE_ARGUMENT.sub(
+            lambda match: "1" if match.group(1) == "int" else "sample", rule.rule
+        )
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation = checker.operation(method, sample)
+            found[operation.operation_id] = f"{method} {rule.rule}"
+    return found
+
+
+def test_every_operation_has_cases(checker: SpecChecker) -> None:
+    implemented = implemented_operations(checker)
+    succeeded = {case.operation for case in ALL_CASES if case.status == 200}
+    refused = {case.operation for case in ALL_CASES if case.status in (401, 403)}
+
+    assert len(implemented) >= 40, f"only {len(implemented)} operations found"
+    missing = {op: route for op, route in implemented.items() if op not in succeeded}
+    assert not missing, f"operations without a success case: {missing}"
+    public = {op for op in implemented if "security" not in SPEC_OPERATIONS[op][2]}
+    assert public == {"get-regions", "get-region", "get-linode-types", "get-linode-type"}
+    unchecked = {op: route for op, route in implemented.items() if op not in refused | public}
+    assert not unchecked, f"operations without an auth case: {unchecked}"
+
+
+def test_wrong_method_uses_error_envelope(api: Api, checker: SpecChecker) -> None:
+    response = api.call("PATCH", "/v4/linode/instances", token=api.fake.token)
+
+    assert response.status_code == 405
+    checker.check_error_envelope(response)
+    assert "GET" in response.headers.get("Allow", "")
+
+
+def test_unknown_path_uses_error_envelope(api: Api, checker: SpecChecker) -> None:
+    response = api.call("GET", "/v4/linode/no-such-collection", token=api.fake.token)
+
+    assert response.status_code == 404
+    checker.check_error_envelope(response)
