@@ -190,7 +190,11 @@ def register_oauth_client(
             "secret_digest = excluded.secret_digest, redirect_uri = excluded.redirect_uri",
             (client_id, _digest(secret), redirect_uri, store.now()),
         )
-    logger.info("registered OAuth client %s with redirect URI %s", client_id, redirect_uri)
+    logger.info(
+        "registered OAuth client %s with redirect URI %s",
+        client_id,
+        redirect_uri or "(any on a loopback host)",
+    )
 
 
 def _client_redirect_uri(conn: sqlite3.Connection, client_id: str) -> str | None:
