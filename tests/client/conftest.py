@@ -60,6 +60,24 @@ class RequestRecorder:
         return [(item.method, item.path) for item in self.sent]
 
 
+class CountingAdapter(requests.adapters.HTTPAdapter):
+    """Counts every request handed to the connection pool, answered or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts: list[tuple[str, str]] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        self.attempts.append((request.method or "", urlsplit(request.url or "").path))
+        return super().send(request, *args, **kwargs)
+
+
+def count_attempts(client: LinodeClient) -> CountingAdapter:
+    adapter = CountingAdapter()
+    client.session.mount("http://", adapter)
+    return adapter
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeHandle]:
     with run_fake(speed=100.0) as handle:

@@ -1,12 +1,15 @@
-"""Fields and status values from a newer API are kept (simulated with `responses`,
-because the fake serves exactly the documented schema)."""
+"""Answers the fake does not give, simulated with `responses`.
+
+The fake serves the documented schema only, so fields and status values of a
+newer API, and GET /tags/{label} (which it does not serve), are simulated here.
+"""
 
 from __future__ import annotations
 
 import pytest
 import responses
 
-from linode_api import Linode, LinodeClient, Record, Type
+from linode_api import Linode, LinodeClient, Record, Tag, Type
 
 BASE = "http://127.0.0.1:9/v4"
 
@@ -52,3 +55,33 @@ def test_list_of_objects_reads_as_records() -> None:
     assert nanode.region_prices[0].monthly == 7.0
     with pytest.raises(AttributeError, match="read-only"):
         nanode.region_prices[0].monthly = 1
+
+
+@responses.activate
+def test_tag_objects_lists_tagged_linodes() -> None:
+    client = LinodeClient("token-for-tags", BASE)
+    responses.get(
+        BASE + "/tags/reseller",
+        json={
+            "data": [
+                {"type": "linode", "data": {"id": 7, "label": "shop-7", "status": "running"}},
+                {"type": "domain", "data": {"id": 9, "domain": "example.org"}},
+            ],
+            "page": 1,
+            "pages": 1,
+            "results": 2,
+        },
+    )
+    tag = Tag(client, "reseller")
+    assert tag.label == "reseller"
+    assert len(responses.calls) == 0  # a tag's only field is its label
+
+    objects = list(tag.objects)
+
+    assert isinstance(objects[0], Linode)
+    assert objects[0].label == "shop-7"
+    assert isinstance(objects[1], Record)
+    assert objects[1].data.domain == "example.org"
+    assert len(responses.calls) == 1
+    assert list(tag.objects) == objects
+    assert len(responses.calls) == 1
