@@ -114,6 +114,52 @@ class FakeHandle:
         """Register an OAuth client for the login service at /oauth."""
         register_oauth_client(self.store, client_id, secret, redirect_uri)
 
+    def seed_instances(
+        self,
+        count: int,
+        *,
+        type_id: str = "g6-nanode-1",
+        region_id: str = "us-east",
+        image_id: str | None = "linode/debian12",
+        tags: list[str] | None = None,
+        label_prefix: str = "seeded",
+        status: str = "running",
+    ) -> list[int]:
+        """Store `count` settled instances directly, without requests, events or limits.
+
+        For tests that need many instances fast (e.g. pagination). Labels are
+        `<label_prefix>-<n>`; return the new ids.
+        """
+        if status not in store_instances.SETTLED:
+            raise ValueError(f"seeded instances are 'running' or 'offline', not {status!r}")
+        linode_type = self.store.catalog_item("type", type_id)
+        region = self.store.catalog_item("region", region_id)
+        image = self.store.catalog_item("image", image_id) if image_id else None
+        if linode_type is None or region is None or (image_id and image is None):
+            raise ValueError(f"unknown type, region or image: {type_id}, {region_id}, {image_id}")
+        ids = []
+        with self.store.connection() as conn:
+            now = self.store.now()
+            for number in range(count):
+                linode_id = self.store.next_id("linode")
+                record = store_instances.new_record(
+                    linode_id=linode_id,
+                    label=f"{label_prefix}-{number}",
+                    linode_type=linode_type,
+                    region=region,
+                    image=image,
+                    tags=list(tags or []),
+                    group="",
+                    private_ip=False,
+                    backups_enabled=False,
+                    has_user_data=False,
+                    now=now,
+                )
+                store_instances.set_status(record, status, now)
+                store_instances.insert(conn, record)
+                ids.append(linode_id)
+        return ids
+
     def instances(self) -> list[dict[str, Any]]:
         """Return every instance as the API returns it, oldest first."""
         with self.store.connection() as conn:
