@@ -468,7 +468,7 @@ def _read_authorize_request(
     if target.response_type not in ("code", "token"):
         logger.info("login for OAuth client %s has an unsupported response_type", client_id)
         return _redirect_with(target, {"error": "unsupported_response_type"})
-    scope_text = params.get("scopes", params.get("scope", ""))
+    scope_text = params.get("scopes") or params.get("scope") or ""
     try:
         scopes = normalize_scopes(scope_text)
     except OAuthError as error:
