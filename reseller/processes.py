@@ -3,8 +3,8 @@
 Used by `python -m reseller.runner` (`make run`) and by the end-to-end test.
 Each child gets its own process group, so a Ctrl-C in the terminal reaches only
 the parent. The parent then stops the children in reverse start order. Each
-child's whole group gets SIGTERM, and SIGKILL follows for any group still
-running after the grace period.
+child gets SIGTERM, and its whole group gets SIGKILL once the child has exited
+or the grace period has passed, so that no helper process it started lingers.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class ProcessGroup:
             for process in processes:
                 process.stopping = True
         for process in processes:
-            self._signal(process, signal.SIGTERM)
+            self._terminate(process)
         deadline = time.monotonic() + self.grace_seconds
         for process in processes:
             self._wait_or_kill(process, deadline)
@@ -217,7 +217,7 @@ class ProcessGroup:
 
     def _stop_one(self, process: ManagedProcess) -> None:
         process.stopping = True
-        self._signal(process, signal.SIGTERM)
+        self._terminate(process)
         self._wait_or_kill(process, time.monotonic() + self.grace_seconds)
 
     def _wait_or_kill(self, process: ManagedProcess, deadline: float) -> None:
@@ -229,9 +229,17 @@ class ProcessGroup:
             )
             self._signal(process, signal.SIGKILL)
             process.popen.wait()
-        process.exit_reported.wait(timeout=5)
         # Helpers the child started in its group (Celery's pool processes) go too.
+        # They may hold the output pipe open, so this comes before waiting for EOF.
         self._signal(process, signal.SIGKILL)
+        process.exit_reported.wait(timeout=5)
+
+    @staticmethod
+    def _terminate(process: ManagedProcess) -> None:
+        # SIGTERM goes to the child alone: a Celery worker then stops its own pool
+        # processes (a warm shutdown), which a SIGTERM to the whole group would break.
+        if process.is_running():
+            process.popen.terminate()
 
     @staticmethod
     def _signal(process: ManagedProcess, signum: signal.Signals) -> None:

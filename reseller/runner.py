@@ -10,6 +10,7 @@ child exits on its own, the runner prints which one and stops the rest.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -257,6 +258,21 @@ class Runner:
         self.stop_requested.set()
 
 
+class OutputHandler(logging.Handler):
+    """Sends the runner's own log records through the prefixed output."""
+
+    def __init__(self, output: PrefixedOutput, process_name: str = "runner") -> None:
+        super().__init__()
+        self.output = output
+        self.process_name = process_name
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.output.write(self.process_name, self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reseller.settings")
     import django
@@ -264,6 +280,9 @@ def main() -> int:
 
     django.setup()
     runner = Runner(settings)
+    handler = OutputHandler(runner.output)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().handlers = [handler]
     signal.signal(signal.SIGINT, runner.request_stop)
     signal.signal(signal.SIGTERM, runner.request_stop)
     return runner.run()

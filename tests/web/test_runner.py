@@ -56,11 +56,17 @@ def wait_until(condition, timeout: float = 10.0, message: str = "condition") -> 
 
 
 def pid_exists(pid: int) -> bool:
+    """Return whether the process runs; a zombie waiting to be reaped counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 @pytest.fixture
