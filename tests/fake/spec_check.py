@@ -548,3 +548,30 @@ def _describe_schema_error(error: Any, *, with_values: bool) -> list[str]:
     if len(message) > 300:
         message = message[:300] + "..."
     return [f"  {location}: {message}"]
+
+
+def filterable_fields(operation: dict[str, Any]) -> list[str]:
+    """List the dotted names of the fields a list operation's items mark `__Filterable__`.
+
+    The spec has no `x-linode-filterable` extension; a field is filterable when its
+    description starts with the `__Filterable__` marker. Fields inside arrays of objects
+    (such as a config's `interfaces[].label`) are left out because X-Filter has no syntax
+    for them.
+    """
+    top = next(response_schemas(operation), None)
+    items = (top or {}).get("properties", {}).get("data", {}).get("items")
+    found: list[str] = []
+    _collect_filterable(items, "", found)
+    return found
+
+
+def _collect_filterable(schema: Any, prefix: str, found: list[str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for name, child in schema.get("properties", {}).items():
+        if not isinstance(child, dict):
+            continue
+        if str(child.get("description", "")).startswith("__Filterable__"):
+            found.append(prefix + name)
+        if child.get("type") == "object" or "properties" in child:
+            _collect_filterable(child, f"{prefix}{name}.", found)

@@ -34,12 +34,14 @@ from tests.fake.spec_check import (
     apply_corrections,
     drop_keyword,
     drop_operation_servers,
+    filterable_fields,
     load_spec,
     make_nullable,
     merge_all_of,
     operations_by_id,
     rename_property,
     require_only,
+    response_schemas,
 )
 
 # --- the known spec errors -----------------------------------------------------------------
@@ -216,6 +218,10 @@ def corrected_spec() -> dict[str, Any]:
     """Return the spec with every correction above applied (once per process)."""
     apply_corrections(SPEC, SPEC_CORRECTIONS)
     return SPEC
+
+
+def corrected_spec_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    return operations_by_id(corrected_spec())
 
 
 @pytest.fixture(scope="module")
@@ -1290,3 +1296,113 @@ def test_unknown_path_uses_error_envelope(api: Api, checker: SpecChecker) -> Non
 
     assert response.status_code == 404
     checker.check_error_envelope(response)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_injected_error_matches_spec(
+    status: int, api: Api, checker: SpecChecker, fake: Any
+) -> None:
+    saved = fake.faults
+    fake.faults = {"error_rate": 1.0, "error_statuses": (status,)}
+    try:
+        response = api.call("GET", "/v4/linode/instances", token=fake.token)
+    finally:
+        fake.faults = saved
+
+    assert response.status_code == status
+    checker.check_response(response, "get-linode-instances")
+
+
+# --- X-Filter on every field the spec marks filterable ---------------------------------------
+
+LIST_PATHS = {
+    "get-events": "/v4/account/events",
+    "get-regions": "/v4/regions",
+    "get-linode-types": "/v4/linode/types",
+    "get-images": "/v4/images",
+    "get-stack-scripts": "/v4/linode/stackscripts",
+    "get-linode-instances": "/v4/linode/instances",
+    "get-linode-disks": LINODE + "/disks",
+    "get-linode-configs": LINODE + "/configs",
+    "get-firewalls": "/v4/networking/firewalls",
+    "get-firewall-devices": FIREWALL + "/devices",
+}
+FILTER_CASES = [
+    (operation, field)
+    for operation in LIST_PATHS
+    for field in filterable_fields(corrected_spec_operations()[operation][2])
+]
+# Image status may be filtered but, as the spec says, not used as a sort key.
+NOT_SORTABLE = {("get-images", "status")}
+
+
+def dotted(item: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item
+
+
+def field_example(operation: str, path: str) -> Any:
+    """Return the spec's example for a field of a list operation's items."""
+    top = next(response_schemas(corrected_spec_operations()[operation][2]))
+    schema = top["properties"]["data"]["items"]
+    for part in path.split("."):
+        schema = schema["properties"][part]
+    example = schema.get("example")
+    return example[0] if isinstance(example, list) and example else example
+
+
+def listed(api: Api, path: str, x_filter: dict[str, Any] | None = None) -> requests.Response:
+    headers = {"X-Filter": json.dumps(x_filter)} if x_filter is not None else {}
+    return api.call("GET", path + "?page_size=500", token=api.fake.token, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("operation", "field"), FILTER_CASES, ids=[f"{op}-{field}" for op, field in FILTER_CASES]
+)
+def test_filterable_field_filters(
+    operation: str, field: str, api: Api, world: World, checker: SpecChecker
+) -> None:
+    path = fill(LIST_PATHS[operation], {name: world.get(name) for name in ("linode", "firewall")})
+    world.get("stackscript")
+    everything = listed(api, path)
+    assert everything.status_code == 200, everything.text[:300]
+    values = [dotted(item, field) for item in everything.json()["data"]]
+    present = [value for value in values if value not in (None, [])]
+    value = present[0] if present else field_example(operation, field)
+    if isinstance(value, list):
+        value = value[0]
+
+    response = listed(api, path, {field: value})
+
+    assert response.status_code == 200, f"filter {field}={value!r}: {response.text[:300]}"
+    checker.check_response(response, operation)
+    found = response.json()["data"]
+    for item in found:
+        actual = dotted(item, field)
+        matches = value in actual if isinstance(actual, list) else actual == value
+        assert matches, f"filter {field}={value!r} returned an item with {actual!r}"
+    if present:
+        assert found, f"filter {field}={value!r} returned nothing, but a listed item has it"
+
+
+@pytest.mark.parametrize(
+    ("operation", "field"), FILTER_CASES, ids=[f"{op}-{field}" for op, field in FILTER_CASES]
+)
+def test_filterable_field_sorts(
+    operation: str, field: str, api: Api, world: World, checker: SpecChecker
+) -> None:
+    path = fill(LIST_PATHS[operation], {name: world.get(name) for name in ("linode", "firewall")})
+
+    response = listed(api, path, {"+order_by": field, "+order": "desc"})
+
+    if (operation, field) in NOT_SORTABLE:
+        assert response.status_code == 400, response.text[:300]
+        checker.check_response(response, operation)
+        return
+    assert response.status_code == 200, f"order by {field}: {response.text[:300]}"
+    keys = [dotted(item, field) for item in response.json()["data"]]
+    comparable = [key for key in keys if key is not None and not isinstance(key, list)]
+    assert comparable == sorted(comparable, reverse=True), f"not sorted by {field} desc: {keys}"
