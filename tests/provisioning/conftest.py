@@ -25,6 +25,12 @@ def celery_eager() -> Iterator[None]:
 
 
 @pytest.fixture
+def no_client_backoff(monkeypatch):
+    """Skip the client's own backoff sleeps between its retries of a failing GET."""
+    monkeypatch.setattr("linode_api.transport.time.sleep", lambda seconds: None)
+
+
+@pytest.fixture
 def fake(linode_fake, settings):
     """The fake Linode API, with the portal's settings pointing at it."""
     settings.LINODE_API_URL = linode_fake.api_url

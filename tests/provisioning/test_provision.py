@@ -220,12 +220,6 @@ def test_failed_server_retried_by_operator(fake, catalog, plan, customer):
     assert len(fake.instances()) == 1
 
 
-@pytest.fixture
-def no_client_backoff(monkeypatch):
-    """Skip the client's own backoff sleeps between its retries of a failing GET."""
-    monkeypatch.setattr("linode_api.transport.time.sleep", lambda seconds: None)
-
-
 def test_server_error_retries_later(fake, ordered, no_client_backoff):
     server, operation = ordered
     fake.faults = {"error_rate": 1.0, "error_statuses": (503,)}

@@ -1,0 +1,144 @@
+"""The operator's admin: server list filters and search, inlines, actions, job health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from provisioning.models import JobRun, Operation, OperationKind, Server, State, Transition
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """admin_client logs in with a password; a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    ids: list[int] = []
+    monkeypatch.setattr(
+        "provisioning.tasks.run_operation.delay", lambda operation_id: ids.append(operation_id)
+    )
+    return ids
+
+
+@pytest.fixture
+def servers(plan, make_customer):
+    running = Server.objects.create(
+        customer=make_customer("run@example.com"),
+        plan=plan,
+        region="us-east",
+        state=State.RUNNING,
+        linode_id=4242,
+        ipv4="203.0.113.7",
+    )
+    failed = Server.objects.create(
+        customer=make_customer("fail@example.com"),
+        plan=plan,
+        region="us-east",
+        state=State.FAILED,
+        failure_reason="create rejected",
+    )
+    return running, failed
+
+
+def changelist(admin_client, **params):
+    return admin_client.get(reverse("admin:provisioning_server_changelist"), params)
+
+
+def test_server_list_filters_by_state(admin_client, servers):
+    running, failed = servers
+    response = changelist(admin_client, state__exact="failed")
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [failed]
+
+
+@pytest.mark.parametrize(
+    "term", ["run@example.com", "203.0.113.7", "4242"], ids=["email", "ip", "linode-id"]
+)
+def test_server_search(admin_client, servers, term):
+    running, failed = servers
+    response = changelist(admin_client, q=term)
+    assert list(response.context["cl"].result_list) == [running]
+
+
+def test_server_search_by_label(admin_client, servers):
+    running, failed = servers
+    response = changelist(admin_client, q=failed.label)
+    assert list(response.context["cl"].result_list) == [failed]
+
+
+def test_server_page_shows_audit_trail(admin_client, servers):
+    running, failed = servers
+    Transition.objects.create(
+        server=running, from_state="booting", to_state="running", actor="system", reason="ok"
+    )
+    url = reverse("admin:provisioning_server_change", args=[running.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"Audit trail" in response.content
+    assert b"booting" in response.content
+
+
+def test_retry_action_requeues_failed_server(admin_client, servers, sent):
+    running, failed = servers
+    response = admin_client.post(
+        reverse("admin:provisioning_server_changelist"),
+        {"action": "retry_provisioning", "_selected_action": [running.pk, failed.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    failed.refresh_from_db()
+    assert failed.state == State.PROVISIONING
+    running.refresh_from_db()
+    assert running.state == State.RUNNING
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("only a failed server can be retried" in message for message in messages)
+    operation = Operation.objects.get(server=failed)
+    assert operation.actor.startswith("operator:")
+
+
+def test_tear_down_and_suspend_actions(admin_client, servers, sent):
+    running, failed = servers
+    admin_client.post(
+        reverse("admin:provisioning_server_changelist"),
+        {"action": "suspend", "_selected_action": [running.pk]},
+    )
+    running.refresh_from_db()
+    assert running.state == State.SUSPENDED
+
+    admin_client.post(
+        reverse("admin:provisioning_server_changelist"),
+        {"action": "tear_down", "_selected_action": [running.pk]},
+    )
+    running.refresh_from_db()
+    assert running.state == State.TERMINATING
+    kinds = list(Operation.objects.filter(server=running).values_list("kind", flat=True))
+    assert kinds == [OperationKind.SUSPEND, OperationKind.TERMINATE]
+
+
+def test_job_health_shows_quiet_job(admin_client, db):
+    now = timezone.now()
+    JobRun.objects.create(name="track_servers", interval_seconds=2, last_succeeded_at=now)
+    JobRun.objects.create(
+        name="reconcile_linodes",
+        interval_seconds=60,
+        last_succeeded_at=now - timedelta(hours=1),
+    )
+    response = admin_client.get(reverse("admin:provisioning_jobrun_changelist"))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.count(">quiet<") == 1
+    from provisioning.selectors import quiet_jobs
+
+    assert [job.name for job in quiet_jobs()] == ["reconcile_linodes"]
+
+
+def test_plan_and_catalog_pages_load(admin_client, plan):
+    for name in ("plan", "catalogregion", "catalogtype", "catalogimage", "finding", "operation"):
+        response = admin_client.get(reverse(f"admin:provisioning_{name}_changelist"))
+        assert response.status_code == 200, name
