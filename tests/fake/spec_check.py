@@ -191,26 +191,6 @@ def drop_keyword(keyword: str, *names: str) -> Callable[[Schema], bool]:
     return edit
 
 
-def allow_types(parent: str, name: str, *types: str) -> Callable[[Schema], bool]:
-    """Build an edit that lets property `parent.name` hold any of the JSON `types`."""
-
-    def edit(schema: Schema) -> bool:
-        holder = schema.get("properties", {}).get(parent)
-        properties = holder.get("properties") if isinstance(holder, dict) else None
-        if not isinstance(properties, dict) or name not in properties:
-            return False
-        old = properties[name]
-        properties[name] = {
-            "anyOf": [{"type": json_type} for json_type in types],
-            "nullable": old.get("nullable", False),
-            "readOnly": old.get("readOnly", False),
-            "description": old.get("description", ""),
-        }
-        return True
-
-    return edit
-
-
 def merge_all_of() -> Callable[[Schema], bool]:
     """Build an edit that folds `allOf` object parts into one object schema.
 
@@ -243,7 +223,7 @@ def add_error_response(example_operation: Schema) -> Callable[[Schema], bool]:
     """Build an operation edit that adds the `default` error response of `example_operation`.
 
     Every operation in the spec documents its errors as `default`, except a few that
-    list only their 200 answer.
+    list only their 200 response.
     """
     default = example_operation["responses"]["default"]
 
@@ -293,8 +273,8 @@ def apply_corrections(spec: Spec, corrections: dict[str, SpecCorrection]) -> Non
 def require_documented_properties(spec: Spec) -> None:
     """Mark every property of 2xx response objects required, unless the object lists its own.
 
-    An object that declares `required` says which fields may be missing. Objects that
-    declare none are whole objects in the API's answers. Branches of `oneOf` and `anyOf`
+    An object that declares `required` states which fields may be missing. Objects that
+    declare none are whole objects in the API's responses. Branches of `oneOf` and `anyOf`
     are left alone so that marking them cannot change which branch matches. Idempotent.
     """
     if spec.get("x-contract-properties-required"):
@@ -468,8 +448,8 @@ class SpecChecker:
         content_type = response.headers.get("Content-Type", "")
         if not content_type.startswith("application/json"):
             raise ContractError(
-                f"{operation_id} answered {response.status_code} with Content-Type "
-                f"{content_type!r}; the API always answers application/json"
+                f"{operation_id} returned {response.status_code} with Content-Type "
+                f"{content_type!r}; the API always returns application/json"
             )
 
         mock = MockResponse(
@@ -480,15 +460,15 @@ class SpecChecker:
         result = self._app.unmarshal_response(request, mock)
         if result.errors:
             raise ContractError(
-                f"{operation_id} answered {response.status_code}, which the spec rejects:\n"
+                f"{operation_id} returned {response.status_code}, which the spec rejects:\n"
                 + "\n".join(describe_error(error) for error in result.errors)
             )
 
     def check_error_envelope(self, response: requests.Response) -> None:
         """Raise ContractError unless the body is the API's error envelope.
 
-        For answers that match no operation (an unknown path, a wrong method), checked
-        against the `default` response of GET /profile, which every operation shares.
+        Used for responses that match no operation (an unknown path, a wrong method),
+        checked against the `default` response of GET /profile, which every operation shares.
         """
         _path, _method, profile = operations_by_id(self.spec)["get-profile"]
         schema = next(response_schemas(profile, "default"))
@@ -496,14 +476,14 @@ class SpecChecker:
         try:
             body = response.json()
         except ValueError as error:
-            raise ContractError(f"error answer {response.status_code} is not JSON") from error
+            raise ContractError(f"error response {response.status_code} is not JSON") from error
         problems = [
             _describe_schema_error(error, with_values=True) for error in validator.iter_errors(body)
         ]
         if problems or not body.get("errors"):
             lines = [line for problem in problems for line in problem]
             raise ContractError(
-                f"error answer {response.status_code} is not the error envelope:\n"
+                f"error response {response.status_code} is not the error envelope:\n"
                 + ("\n".join(lines) or "  errors: missing or empty")
             )
 

@@ -145,7 +145,7 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         edit=add_error_response(SPEC_OPERATIONS["get-linode-disks"][2]),
         target="operation",
         reason=(
-            "GET .../configs lists only its 200 answer, while every sibling operation "
+            "GET .../configs lists only its 200 response, while every sibling operation "
             "documents errors (404 for an unknown Linode, 401, 403) as the default error "
             "envelope. The envelope of GET .../disks is used."
         ),
@@ -164,7 +164,7 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         operations=EVENT_OPERATIONS,
         edit=make_nullable("percent_complete"),
         reason=(
-            "The spec's own description says percent_complete returns null for "
+            "The spec's own description states that percent_complete is null for "
             "notification events, and its example is null, yet the field is not nullable."
         ),
     ),
@@ -172,8 +172,8 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         operations=EVENT_OPERATIONS,
         edit=make_nullable("rate"),
         reason=(
-            "The spec says only some events (migrations, resizes) return a rate and gives "
-            "null as the example, yet the field is not nullable. Cloud Manager's event "
+            "The spec states that only some events (migrations, resizes) have a rate and "
+            "gives null as the example, yet the field is not nullable. Cloud Manager's event "
             "fixtures show rate: null."
         ),
     ),
@@ -191,7 +191,7 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         operations=INSTANCE_OPERATIONS,
         edit=make_nullable("last_successful"),
         reason=(
-            "The spec's own description of backups.last_successful says it is null when "
+            "The spec's own description of backups.last_successful states it is null when "
             "there was no backup, yet the field is not nullable."
         ),
     ),
@@ -249,7 +249,7 @@ class RedactedBody(dict):  # type: ignore[type-arg]
 
 
 class Api:
-    """A thin raw-HTTP client for the fake, so the test sees exactly what went over the wire."""
+    """A thin raw-HTTP client for the fake, so the test gets exactly what went over the wire."""
 
     def __init__(self, fake: Any) -> None:
         self.fake = fake
@@ -278,7 +278,7 @@ class Api:
         )
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:
-        """Call with the full-access token and return the JSON of a 200 answer."""
+        """Call with the full-access token and return the JSON of a 200 response."""
         response = self.call(method, path, token=self.fake.token, body=body)
         assert response.status_code == 200, f"{method} {path}: {response.text}"
         return response.json()
@@ -381,7 +381,7 @@ def world(api: Api) -> World:
 
 @dataclass(frozen=True)
 class Case:
-    """One request and the answer the API gives to it.
+    """One request and the response the API returns for it.
 
     `path` may name `{linode}`, `{event}`, `{disk}`, `{config}`, `{stackscript}`,
     `{firewall}`, `{device}` (the shared objects, or the fresh one `setup` made) and
@@ -624,7 +624,7 @@ SCOPED = {
     "post-event-read": "linodes:read_only",
 }
 
-# Reads that answer anonymous callers with public items only.
+# Reads that return only public items to anonymous callers.
 ANONYMOUS_READS = {"get-images", "get-image", "get-stack-scripts", "get-stack-script"}
 
 # Operations that read or act on one object: their 404 case swaps the id for a missing one.
@@ -676,7 +676,7 @@ def auth_cases() -> list[Case]:
             scopes = SCOPED[operation]
             cases.append(Case(operation, case.method, case.path, 403, token=scopes, body=case.body))
             continue
-        # Auth is checked before the object is looked up, so the shared objects do.
+        # Auth is checked before the object is looked up, so the shared objects suffice.
         common = {"body": case.body}
         cases.append(Case(operation, case.method, case.path, 401, token="none", **common))
         if operation == "get-profile":
@@ -732,7 +732,7 @@ def create_body(**changes: Any) -> dict[str, Any]:
 
 
 def validation_cases() -> list[Case]:
-    """400 answers that name the offending field."""
+    """400 responses that name the offending field."""
     create = "post-linode-instance"
     instances = "/v4/linode/instances"
     return [
@@ -1215,14 +1215,14 @@ def test_operation_matches_spec(
             restore_limits()
 
     assert response.status_code == case.status, (
-        f"{case.method} {path} answered {response.status_code}, expected {case.status}: "
+        f"{case.method} {path} returned {response.status_code}, expected {case.status}: "
         f"{response.text[:500]}"
     )
     checker.check_response(response, case.operation)
 
     if case.status >= 400:
         errors = response.json()["errors"]
-        assert errors, "an error answer must list at least one error"
+        assert errors, "an error response must list at least one error"
         if case.field is not None:
             fields = [error.get("field") for error in errors]
             assert case.field in fields, f"no error names field {case.field!r}: {errors}"
@@ -1332,7 +1332,7 @@ FILTER_CASES = [
     for operation in LIST_PATHS
     for field in filterable_fields(corrected_spec_operations()[operation][2])
 ]
-# Image status may be filtered but, as the spec says, not used as a sort key.
+# Image status may be filtered but, as the spec states, not used as a sort key.
 NOT_SORTABLE = {("get-images", "status")}
 
 

@@ -45,15 +45,15 @@ def fake() -> Iterator[Any]:
 
 @pytest.fixture
 def client(fake: Any) -> Iterator[LinodeClient]:
-    """An SDK client whose every answer is checked against the spec after the test."""
+    """An SDK client whose every response is checked against the spec after the test."""
     sdk = LinodeClient(fake.token, base_url=fake.api_url, page_size=100)
-    answers: list[requests.Response] = []
-    sdk.session.hooks["response"].append(lambda response, **_: answers.append(response))
+    responses: list[requests.Response] = []
+    sdk.session.hooks["response"].append(lambda response, **_: responses.append(response))
     yield sdk
 
     checker = SpecChecker(corrected_spec(), fake.root_url)
-    assert answers, "the SDK sent no request through its session"
-    for response in answers:
+    assert responses, "the SDK sent no request through its session"
+    for response in responses:
         checker.check_response(response, None)
 
 
@@ -269,11 +269,11 @@ def approve_login(login_url: str) -> str:
     name, values = next(iter(form.buttons.items()))
     approve = next((value for value in values if "approve" in value.lower()), values[0])
     target = requests.compat.urljoin(page.url, form.action or page.url)
-    answer = session.post(
+    approved = session.post(
         target, data={**form.fields, name: approve}, allow_redirects=False, timeout=10
     )
-    assert answer.status_code in (302, 303), answer.text[:300]
-    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert approved.status_code in (302, 303), approved.text[:300]
+    query = parse_qs(urlsplit(approved.headers["Location"]).query)
     assert "code" in query, f"no code in the redirect: {sorted(query)}"
     return query["code"][0]
 
