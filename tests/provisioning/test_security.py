@@ -42,9 +42,7 @@ def test_labels_follow_linode_rules():
         assert len(label) <= 64
 
 
-@pytest.mark.parametrize(
-    "label", ["1abc", "ab", "a--b", "a__b", "a..b", "abc-", "x" * 65, "ab c"]
-)
+@pytest.mark.parametrize("label", ["1abc", "ab", "a--b", "a__b", "a..b", "abc-", "x" * 65, "ab c"])
 def test_invalid_labels_rejected(label):
     assert not is_valid_label(label)
 
@@ -69,7 +67,7 @@ def test_no_password_or_token_in_logs(fake, catalog, plan, customer, caplog):
     password = services.reveal_root_password(server)
     assert password
     text = "\n".join(record.getMessage() for record in caplog.records)
-    assert "server %s" % server.pk in text
+    assert f"server {server.pk}" in text
     assert password not in text
     assert fake.token not in text
     assert password not in repr(server.__dict__.get("root_password_encrypted"))

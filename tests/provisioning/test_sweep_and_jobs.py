@@ -56,9 +56,7 @@ def test_sweep_leaves_future_and_recently_sent_alone(server, sent):
 def test_sweep_resends_lost_message(server, sent, settings):
     settings.PROVISIONING_STALL_SECONDS = 30
     operation = services.start_provisioning(server, actor="system")
-    Operation.objects.filter(pk=operation.pk).update(
-        sent_at=timezone.now() - timedelta(seconds=31)
-    )
+    Operation.objects.filter(pk=operation.pk).update(sent_at=timezone.now() - timedelta(seconds=31))
 
     assert sweep.sweep()["sent"] == [operation.pk]
 
