@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from linode_api.errors import ConnectionFailedError, UnexpectedResponseError
+from linode_api.errors import UnexpectedResponseError
 from linode_api.filtering import Filter, MatchNothing, build_x_filter
 from linode_api.objects.account import Account, Event, Profile, Tag
 from linode_api.objects.base import ApiObject
@@ -18,14 +18,9 @@ from linode_api.objects.linode import Linode
 from linode_api.objects.stackscript import StackScript
 from linode_api.paginated import PaginatedList
 from linode_api.passwords import check_deploy_credentials
+from linode_api.redaction import Secret
 from linode_api.scopes import OAuthScopes, ScopeSet
-from linode_api.transport import (
-    DEFAULT_TIMEOUT,
-    Timeout,
-    Transport,
-    scrub_exception,
-    scrub_response,
-)
+from linode_api.transport import DEFAULT_TIMEOUT, Timeout, Transport
 
 T = TypeVar("T")
 O = TypeVar("O", bound=ApiObject)  # noqa: E741
@@ -84,10 +79,12 @@ class LinodeClient:
             raise ValueError(
                 f"page_size {page_size} must be between {MIN_PAGE_SIZE} and {MAX_PAGE_SIZE}"
             )
+        secret = Secret(token)
+        del token  # keep the plain token out of this frame's locals
         self.page_size = page_size
         self.transport = Transport(
             base_url,
-            token=token,
+            token=secret,
             user_agent=user_agent,
             timeout=timeout,
             max_retries=max_retries,
@@ -98,7 +95,10 @@ class LinodeClient:
         )
 
     def __repr__(self) -> str:
-        return f"LinodeClient(base_url={self.base_url!r})"
+        # The transport is missing while __init__ is still checking its arguments.
+        transport = self.__dict__.get("transport")
+        base_url = transport.base_url if transport is not None else None
+        return f"LinodeClient(base_url={base_url!r})"
 
     @property
     def base_url(self) -> str:
@@ -249,19 +249,7 @@ class LinodeClient:
         may call. Raises `ApiError` (such as `UnauthorizedError`) when the API
         rejects the token, and `UnexpectedResponseError` when the header is missing.
         """
-        transport = self.transport
-        try:
-            response = transport.session.get(
-                transport.url_for("/profile"),
-                headers={"User-Agent": transport.user_agent, "Accept": "application/json"},
-                timeout=transport.timeout,
-                auth=transport._auth,
-            )
-        except requests.RequestException as exc:
-            scrub_exception(exc)
-            raise ConnectionFailedError(str(exc), method="GET", path="/profile") from exc
-        scrub_response(response)
-        transport._handle("GET", "/profile", response)  # raises ApiError on an error status
+        response = self.transport.send("GET", "/profile")
         header = response.headers.get("X-OAuth-Scopes")
         if header is None:
             raise UnexpectedResponseError(
@@ -307,6 +295,7 @@ class LinodeClient:
             body.update(check_deploy_credentials(root_pass, authorized_keys))
         elif root_pass is not None or authorized_keys:
             raise ValueError("root_pass and authorized_keys apply only when an image is given")
+        del root_pass  # the body holds it as a Secret; keep it out of traceback locals
         if stackscript is not None:
             if image is None:
                 raise ValueError("a StackScript needs an image to run on")

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import requests
 
 from linode_api.errors import UnexpectedResponseError
+from linode_api.redaction import Secret
 from linode_api.scopes import OAuthScopes, Scope, ScopeSet
 from linode_api.transport import DEFAULT_TIMEOUT, Timeout, Transport
 
@@ -58,7 +59,8 @@ class LinodeLoginClient:
         if not isinstance(client_secret, str) or not client_secret:
             raise ValueError("client_secret must be the OAuth client's secret, a non-empty string")
         self.client_id = client_id
-        self._client_secret = client_secret
+        self._client_secret = Secret(client_secret)
+        del client_secret  # keep the plain secret out of this frame's locals
         self.transport = Transport(
             base_url,
             user_agent=user_agent,
@@ -71,7 +73,10 @@ class LinodeLoginClient:
         )
 
     def __repr__(self) -> str:
-        return f"LinodeLoginClient(client_id={self.client_id!r}, base_url={self.base_url!r})"
+        transport = self.__dict__.get("transport")
+        base_url = transport.base_url if transport is not None else None
+        client_id = self.__dict__.get("client_id")
+        return f"LinodeLoginClient(client_id={client_id!r}, base_url={base_url!r})"
 
     @property
     def base_url(self) -> str:
@@ -110,12 +115,13 @@ class LinodeLoginClient:
         """Exchange the `code` from the redirect for an access token and refresh token."""
         if not isinstance(code, str) or not code:
             raise ValueError("code must be the non-empty 'code' parameter of the redirect")
-        form = {
+        form: dict[str, str | Secret] = {
             "grant_type": "authorization_code",
             "client_id": self.client_id,
             "client_secret": self._client_secret,
-            "code": code,
+            "code": Secret(code),
         }
+        del code
         if redirect_uri is not None:
             form["redirect_uri"] = redirect_uri
         return self._token_request(form)
@@ -124,22 +130,28 @@ class LinodeLoginClient:
         """Trade a refresh token for a new access token (and a new refresh token)."""
         if not isinstance(refresh_token, str) or not refresh_token:
             raise ValueError("refresh_token must be a non-empty string")
-        form = {
+        form: dict[str, str | Secret] = {
             "grant_type": "refresh_token",
             "client_id": self.client_id,
             "client_secret": self._client_secret,
-            "refresh_token": refresh_token,
+            "refresh_token": Secret(refresh_token),
         }
+        del refresh_token
         return self._token_request(form)
 
     def expire_token(self, token: str) -> None:
         """Revoke an access token now; later API requests with it get 401."""
         if not isinstance(token, str) or not token:
             raise ValueError("token must be a non-empty string")
-        form = {"client_id": self.client_id, "client_secret": self._client_secret, "token": token}
+        form: dict[str, str | Secret] = {
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+            "token": Secret(token),
+        }
+        del token
         self.transport.request("POST", "/oauth/token/expire", form=form)
 
-    def _token_request(self, form: dict[str, str]) -> OAuthToken:
+    def _token_request(self, form: dict[str, str | Secret]) -> OAuthToken:
         started = datetime.now(UTC)
         body = self.transport.request("POST", "/oauth/token", form=form)
         return _parse_token(body, started)

@@ -7,6 +7,8 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
+from linode_api.redaction import Secret
+
 # Punctuation that survives shells, URLs and config files without quoting trouble.
 _SYMBOLS = "-_.,:;!@#%^*+=~"
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, _SYMBOLS)
@@ -36,6 +38,8 @@ def check_deploy_credentials(
 ) -> dict[str, Any]:
     """Return the credential fields of an image deploy, or raise ValueError when there are none.
 
+    The password in the result is wrapped in a `Secret`.
+
     The API requires `root_pass` whenever an image is deployed. When only
     SSH keys are given, a random password is generated and sent but never
     returned or logged, so that root can log in with the keys only.
@@ -52,7 +56,7 @@ def check_deploy_credentials(
             "deploying an image needs root_pass or authorized_keys: pass a password "
             "(see generate_root_password()) or at least one public SSH key"
         )
-    body: dict[str, Any] = {"root_pass": root_pass or generate_root_password()}
+    body: dict[str, Any] = {"root_pass": Secret(root_pass or generate_root_password())}
     if keys:
         body["authorized_keys"] = keys
     return body

@@ -41,6 +41,7 @@ from linode_api.errors import (
     error_class_for,
     parse_error_details,
 )
+from linode_api.redaction import Secret, reveal_all
 from linode_api.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -54,28 +55,11 @@ DEFAULT_USER_AGENT = f"linode_api/{__version__} python-requests/{requests.__vers
 Timeout = float | tuple[float, float]
 
 
-class _Secret:
-    """A string that never shows itself in `repr()` or `str()`."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<redacted>"
-
-    __str__ = __repr__
-
-
 class BearerAuth(requests.auth.AuthBase):
     """Adds `Authorization: Bearer <token>` to each request; its repr hides the token."""
 
-    def __init__(self, token: str) -> None:
-        self._token = _Secret(token)
+    def __init__(self, token: Secret) -> None:
+        self._token = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
@@ -141,10 +125,25 @@ def scrub_response(response: requests.Response | None) -> requests.Response | No
 
 
 def scrub_exception(exc: requests.RequestException) -> None:
-    """Strip the token from the request and response a requests exception carries."""
+    """Strip the token from a requests exception and the exceptions chained to it.
+
+    The request and response it carries lose their `Authorization` header.
+    The tracebacks of the chain are dropped, because frames inside requests
+    and urllib3 hold the headers in local variables that error reporters can
+    capture; the messages stay.
+    """
     if isinstance(exc.request, requests.PreparedRequest):
         exc.request = scrub_request(exc.request)
     scrub_response(exc.response)
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending.extend([current.__cause__, current.__context__])
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -193,7 +192,7 @@ class Transport:
         self,
         base_url: str,
         *,
-        token: str | None = None,
+        token: Secret | None = None,
         user_agent: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 5,
@@ -220,7 +219,8 @@ class Transport:
         self.sleep: Callable[[float], None] = time.sleep
 
     def __repr__(self) -> str:
-        return f"Transport(base_url={self.base_url!r})"
+        # base_url is missing while __init__ is still checking its arguments.
+        return f"Transport(base_url={self.__dict__.get('base_url')!r})"
 
     def url_for(self, path: str) -> str:
         """Join a path such as "/linode/instances" to the base URL."""
@@ -240,14 +240,38 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
-        form: Mapping[str, str] | None = None,
+        form: Mapping[str, str | Secret] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Send one API request, retrying as the module docstring describes."""
+        """Send one API request, retrying as the module docstring describes; return its JSON."""
+        method = method.upper()
+        response = self.send(
+            method, path, params=params, json_body=json_body, form=form, headers=headers
+        )
+        return self._parse(method, path, response)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str | Secret] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one API request with retries and return the successful response.
+
+        Error statuses raise `ApiError` subclasses (or `OutcomeUnknownError`
+        for a POST answered with 5xx). The response's request has no
+        `Authorization` header.
+        """
         method = method.upper()
         url = self.url_for(path)
         shown_path = path + ("?" + urlencode(params) if params else "")
         all_headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        if json_body is not None:
+            all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         attempt = 0
         while True:
@@ -257,8 +281,7 @@ class Transport:
                     method,
                     url,
                     params=params,
-                    json=json_body,
-                    data=form,
+                    data=_encode_body(json_body, form),
                     headers=all_headers,
                     timeout=self.timeout,
                     auth=self._auth,
@@ -298,7 +321,8 @@ class Transport:
             self._log_response(method, shown_path, response, started)
             delay_or_none = self._retry_delay(method, path, response, attempt)
             if delay_or_none is None:
-                return self._handle(method, path, response)
+                self._check(method, path, response)
+                return response
             self._log_retry(
                 method, shown_path, f"HTTP {response.status_code}", attempt, delay_or_none
             )
@@ -326,7 +350,8 @@ class Transport:
             return self.backoff_delay(attempt)
         return None
 
-    def _handle(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
+    def _check(self, method: str, path: str, response: requests.Response) -> None:
+        """Raise the error an error status stands for; return for a success status."""
         status = response.status_code
         if status >= 500 and method not in IDEMPOTENT_METHODS:
             details = "; ".join(str(e) for e in parse_error_details(_json_or_none(response)))
@@ -339,6 +364,10 @@ class Transport:
             )
         if status >= 400:
             raise self._error_for(method, path, response)
+
+    def _parse(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
+        """Decode a successful answer's JSON object; an empty body gives an empty dict."""
+        status = response.status_code
         if not response.content or status == 204:
             return {}
         body = _json_or_none(response)
@@ -411,6 +440,15 @@ class Transport:
             attempt + 1,
             self.max_retries,
         )
+
+
+def _encode_body(json_body: Any, form: Mapping[str, Any] | None) -> bytes | dict[str, Any] | None:
+    """Encode the request body, revealing `Secret` values only here (never in a local)."""
+    if json_body is not None:
+        return json.dumps(reveal_all(json_body)).encode("utf-8")
+    if form is not None:
+        return {key: reveal_all(value) for key, value in form.items()}
+    return None
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -17,6 +17,7 @@ from linode_api.objects.catalog import (
 )
 from linode_api.paginated import PaginatedList
 from linode_api.passwords import check_deploy_credentials
+from linode_api.redaction import Secret
 
 if TYPE_CHECKING:
     from linode_api.client import LinodeClient
@@ -239,6 +240,7 @@ class Linode(ApiObject):
 
         body: dict[str, Any] = {"image": object_id(image)}
         body.update(check_deploy_credentials(root_pass, authorized_keys))
+        del root_pass  # the body holds it as a Secret; keep it out of traceback locals
         if booted is not None:
             body["booted"] = booted
         if stackscript is not None:
@@ -258,7 +260,9 @@ class Linode(ApiObject):
         """Set a new root password; the API requires the Linode to be shut down."""
         if not isinstance(password, str) or not password:
             raise ValueError("password must be a non-empty string")
-        self._post_action("password", {"root_pass": password})
+        secret = Secret(password)
+        del password  # keep the plain password out of traceback locals
+        self._post_action("password", {"root_pass": secret})
 
     def resize(
         self,

@@ -47,13 +47,14 @@ def test_deploy_needs_password_or_keys() -> None:
 def test_keys_only_deploy_sends_a_throwaway_password() -> None:
     body = check_deploy_credentials(None, ["ssh-ed25519 AAAAC3 me@host"])
     assert body["authorized_keys"] == ["ssh-ed25519 AAAAC3 me@host"]
-    assert len(body["root_pass"]) == 32
+    assert len(body["root_pass"].reveal()) == 32
+    assert repr(body["root_pass"]) == "<redacted>"
 
 
 def test_given_password_is_sent_as_is() -> None:
-    assert check_deploy_credentials("Corr3ct-Horse-Battery", None) == {
-        "root_pass": "Corr3ct-Horse-Battery"
-    }
+    body = check_deploy_credentials("Corr3ct-Horse-Battery", None)
+    assert body["root_pass"].reveal() == "Corr3ct-Horse-Battery"
+    assert "Corr3ct" not in repr(body)
 
 
 def test_timestamps_parse_to_aware_utc() -> None:
