@@ -530,11 +530,16 @@ def _describe_schema_error(error: Any, *, with_values: bool) -> list[str]:
     return [f"  {location}: {message}"]
 
 
+# The run of `__Word__` markers, separated by commas, that opens a field's description.
+DESCRIPTION_MARKERS = re.compile(r"(?:__[A-Za-z -]+__,?\s*)+")
+
+
 def filterable_fields(operation: dict[str, Any]) -> list[str]:
     """List the dotted names of the fields a list operation's items mark `__Filterable__`.
 
-    The spec has no `x-linode-filterable` extension; a field is filterable when its
-    description starts with the `__Filterable__` marker. Fields inside arrays of objects
+    The spec has no `x-linode-filterable` extension; a field is filterable when the
+    markers that open its description (`__Deprecated__, __Filterable__, ...`) include
+    `__Filterable__`. Fields inside arrays of objects
     (such as a config's `interfaces[].label`) are left out because X-Filter has no syntax
     for them.
     """
@@ -551,7 +556,8 @@ def _collect_filterable(schema: Any, prefix: str, found: list[str]) -> None:
     for name, child in schema.get("properties", {}).items():
         if not isinstance(child, dict):
             continue
-        if str(child.get("description", "")).startswith("__Filterable__"):
+        markers = DESCRIPTION_MARKERS.match(str(child.get("description", "")))
+        if markers and "__Filterable__" in markers.group(0):
             found.append(prefix + name)
         if child.get("type") == "object" or "properties" in child:
             _collect_filterable(child, f"{prefix}{name}.", found)

@@ -1406,3 +1406,34 @@ def test_filterable_field_sorts(
     keys = [dotted(item, field) for item in response.json()["data"]]
     comparable = [key for key in keys if key is not None and not isinstance(key, list)]
     assert comparable == sorted(comparable, reverse=True), f"not sorted by {field} desc: {keys}"
+
+
+def unfilterable_fields(operation: str) -> list[str]:
+    """List the top-level item fields of a list operation that the spec does not mark."""
+    top = next(response_schemas(corrected_spec_operations()[operation][2]))
+    items = top["properties"]["data"]["items"]
+    marked = set(filterable_fields(corrected_spec_operations()[operation][2]))
+    prefixes = {field.split(".")[0] for field in marked}
+    return [name for name in items["properties"] if name not in marked | prefixes]
+
+
+UNFILTERABLE_CASES = [
+    (operation, field) for operation in LIST_PATHS for field in unfilterable_fields(operation)
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "field"),
+    UNFILTERABLE_CASES,
+    ids=[f"{op}-{field}" for op, field in UNFILTERABLE_CASES],
+)
+def test_unmarked_field_rejected(
+    operation: str, field: str, api: Api, world: World, checker: SpecChecker
+) -> None:
+    path = fill(LIST_PATHS[operation], {name: world.get(name) for name in ("linode", "firewall")})
+
+    response = listed(api, path, {field: "x"})
+
+    assert response.status_code == 400, f"filter on {field}: {response.text[:300]}"
+    checker.check_response(response, operation)
+    assert [error.get("field") for error in response.json()["errors"]] == ["X-Filter"]
