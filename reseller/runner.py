@@ -1,10 +1,10 @@
 """`python -m reseller.runner` (`make run`): the whole portal in one terminal.
 
 It migrates the database, creates the demo operator, starts the fake Linode
-API in demo mode, fills the catalog and the demo plans, then starts a Celery
-worker, Celery beat and the web server on 127.0.0.1:PORTAL_PORT. Every line
-the children print appears with the child's name in front, mails from the
-console email backend included. Ctrl-C or SIGTERM stops every child; when one
+API in demo mode, fills the catalog (and, in demo mode, the demo plans), then
+starts a Celery worker, Celery beat and the web server on
+127.0.0.1:PORTAL_PORT. Every line the children print appears with the child's
+name in front, mails from the console email backend included. Ctrl-C or SIGTERM stops every child; when one
 child exits on its own, the runner prints which one and stops the rest.
 """
 
@@ -208,7 +208,9 @@ class Runner:
         if settings.DEMO_MODE:
             self.start_fake()
         self.setup_command("catalog", manage("sync_catalog"))
-        self.setup_command("plans", manage("seed_demo_plans"))
+        if settings.DEMO_MODE:
+            # Against a real account the operator creates the plans in the admin.
+            self.setup_command("plans", manage("seed_demo_plans"))
         self.start_services()
         port = settings.PORTAL_PORT
         web = self.group.processes[-1]
