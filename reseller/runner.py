@@ -4,8 +4,9 @@ It migrates the database, creates the demo operator, starts the fake Linode
 API in demo mode, fills the catalog (and, in demo mode, the demo plans), then
 starts a Celery worker, Celery beat and the web server on
 127.0.0.1:PORTAL_PORT. Every line the children print appears with the child's
-name in front, mails from the console email backend included. Ctrl-C or SIGTERM stops every child; when one
-child exits on its own, the runner prints which one and stops the rest.
+name in front, mails from the console email backend included. Ctrl-C or
+SIGTERM stops every child; when one child exits on its own, the runner prints
+which one and stops the rest.
 """
 
 from __future__ import annotations
