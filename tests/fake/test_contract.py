@@ -1064,6 +1064,17 @@ def busy_cases() -> list[Case]:
             label="busy",
         )
         for operation, suffix, kind in BUSY_ACTIONS
+    ] + [
+        # Linode keeps no stats for the first minutes of a new instance.
+        Case(
+            "get-linode-stats",
+            "GET",
+            LINODE + "/stats",
+            400,
+            reason="Stats are unavailable at this time.",
+            setup="busy",
+            label="too-early",
+        )
     ]
 
 
