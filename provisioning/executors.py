@@ -3,7 +3,7 @@
 `execute(operation_id)` is what the Celery task runs. It claims the operation
 (a second delivery finds it claimed and stops), runs the handler for its kind,
 and turns API errors into a retry with `not_before`, a wait for tracking, or
-a failure the operator sees. Handlers look before they act, so running one
+a failure shown to the operator. Handlers look before they act, so running one
 again after a crash repeats no side effect: provision looks the label up
 before any create, terminate treats a missing Linode as deleted.
 """
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 # Seconds to wait before looking again after a create whose outcome is unknown.
 OUTCOME_UNKNOWN_RETRY_SECONDS = 5.0
-# Seconds to wait when the API answers "Linode busy." (another job is running on it).
+# Seconds to wait after a 400 "Linode busy." (another job is running on the Linode).
 BUSY_RETRY_SECONDS = 3.0
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
 
@@ -171,7 +171,7 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
     record_linode(server, linode)
     outbox.record_progress(operation, phase="created", linode_id=linode.id)
     outbox.mark_waiting(operation, phase="waiting_for_boot", expect_status="running")
-    # Tracking moves the server on from here; apply what the create already told us.
+    # Tracking moves the server on from here. Apply the status the create returned now.
     from provisioning.tracking import apply_linode_status
 
     apply_linode_status(server, str(linode.status), operation=operation)

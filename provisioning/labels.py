@@ -45,7 +45,8 @@ def label_prefix() -> str:
 def label_for_uuid(server_uuid: uuid.UUID) -> str:
     """Return the Linode label of the server with this UUID."""
     label = f"{label_prefix()}-{server_uuid.hex}"
-    if not is_valid_label(label):  # cannot happen with a valid prefix; checked for safety
+    # A valid prefix always gives a valid label; this guards later edits of the rules.
+    if not is_valid_label(label):
         raise ImproperlyConfigured(f"Derived Linode label {label!r} breaks the label rules.")
     return label
 

@@ -65,7 +65,7 @@ def try_acquire(
 
 
 def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
-    """Fill the window so no worker creates before `until` (after the API answered 429)."""
+    """Fill the window so no worker creates before `until` (after the API returned 429)."""
     limit = settings.LINODE_CREATE_LIMIT
     window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS)
     # A slot taken at `until - window` blocks until `until`.

@@ -182,7 +182,7 @@ class OperationStatus(models.TextChoices):
     """Life of an operation: queued -> running -> (waiting ->) succeeded or failed."""
 
     QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"  # a worker holds it
+    RUNNING = "running", "Running"  # a worker has claimed it
     WAITING = "waiting", "Waiting"  # the API accepted it; tracking confirms the outcome
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"

@@ -1,8 +1,9 @@
 """Customer mail triggered by server state transitions.
 
-Each message is sent at most once per server: a guarded UPDATE records the
-send time first, and only the process whose UPDATE changed the row sends.
-No message carries a password.
+The "ready" mail goes out at most once per server: a guarded UPDATE records
+the send time first, and only the process whose UPDATE changed the row sends
+it. The "terminated" mail follows the move to terminated, which the state
+machine allows once. No template includes the root password.
 """
 
 from __future__ import annotations

@@ -229,6 +229,7 @@ def finish(operation: Operation, status: str, *, error: str = "", phase: str | N
     }
     if phase is not None:
         fields["phase"] = phase
+
     with transaction.atomic():
         updated = Operation.objects.filter(
             pk=operation.pk, status__in=ACTIVE_OPERATION_STATUSES
@@ -238,6 +239,7 @@ def finish(operation: Operation, status: str, *, error: str = "", phase: str | N
             transaction.on_commit(lambda: dispatch_next(server_id))
     if updated != 1:
         return False
+
     operation.status = status
     operation.finished_at = now
     operation.error = error

@@ -20,7 +20,7 @@ def stored_or_new_root_password(server: Server, *, replace: bool = False) -> str
     """Return the server's stored root password, generating and storing one when missing.
 
     The encrypted value is written before the password is sent to the API, so
-    a retry after a lost response sends (and the customer sees) the same one.
+    a retry after a lost response sends the same password that the customer is shown.
     """
     if server.root_password_encrypted and not replace:
         return decrypt_secret(server.root_password_encrypted)

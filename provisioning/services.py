@@ -91,7 +91,12 @@ def start_provisioning(server: Server, *, actor: str) -> Operation:
         if existing is not None:
             return existing
         if server.state != State.PENDING:
-            latest = server.operations.filter(kind=OperationKind.PROVISION).order_by("-id").first()
+            # Provisioning ran before, or the order was cancelled before the
+            # address was verified: nothing to start, report the latest operation.
+            latest = (
+                server.operations.filter(kind=OperationKind.PROVISION).order_by("-id").first()
+                or server.operations.order_by("-id").first()
+            )
             if latest is not None:
                 return latest
             raise TransitionNotAllowed(

@@ -65,7 +65,7 @@ def transition(
     `fields` are further Server columns written by the same UPDATE, such as
     `failure_reason`. On success the in-memory `server` is updated too.
     Raises TransitionRejected when the move is not allowed or when the row no
-    longer holds the expected state.
+    longer has the expected state.
     """
     from_state = expected if expected is not None else server.state
     if not is_allowed(from_state, to_state):

@@ -164,7 +164,7 @@ def apply_linode_status(server: Server, status: str, *, operation: Operation | N
 
 def _handle_missing(server: Server, waiting: Operation | None, summary: TrackSummary) -> None:
     if server.state == State.TERMINATING:
-        # The list no longer holds the Linode: the API confirms the deletion.
+        # The list no longer contains the Linode, so the API confirms the deletion.
         if try_transition(
             server,
             State.TERMINATED,

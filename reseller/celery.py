@@ -13,10 +13,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-# Periodic jobs. Each entry names a task that takes no arguments; future work
+# Periodic jobs. Each entry names a task that takes no arguments. Future work
 # is a timestamp in the database that one of these jobs finds, never a
-# countdown on a queued task.
-# Each entry expires after one interval, so a backlog never piles up.
+# countdown on a queued task. Each entry expires after one interval, so missed
+# runs do not pile up.
 def _every(task: str, seconds: float) -> dict[str, object]:
     return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
 

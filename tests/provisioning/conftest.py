@@ -91,7 +91,7 @@ def run_due_operations(limit: int = 50) -> list[str | None]:
 def track_until(
     predicate: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.05
 ) -> None:
-    """Run tracking (and due operations) until `predicate()` holds or fail after `timeout`."""
+    """Run tracking (and due operations) until `predicate()` is true or fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         tracking.track()

@@ -270,3 +270,14 @@ def test_server_status_keys(plan, customer):
         "label",
         "root_login",
     }
+
+
+def test_start_provisioning_after_cancel_does_not_raise(plan, customer, no_sends):
+    server = Server.objects.create(customer=customer, plan=plan, region="us-east")
+    terminate = services.request_termination(server, actor="customer:1")
+
+    # The customer follows the verification link after cancelling.
+    operation = services.start_provisioning(server, actor="customer:1")
+
+    assert operation.pk == terminate.pk
+    assert not Operation.objects.filter(kind=OperationKind.PROVISION).exists()

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from linode_api import ForbiddenError, LinodeError, UnauthorizedError
 from provisioning.linode import get_client
 
-# The scopes the portal's jobs use: create, track and delete Linodes; read
-# events for progress; read the account and images for the catalog; deploy
-# StackScripts and attach firewalls.
+# The scopes the portal's jobs use. Linodes are created, tracked and deleted,
+# events give progress, and the account and images feed the catalog. Plans may
+# deploy StackScripts and attach firewalls.
 REQUIRED_SCOPES = (
     "linodes:read_write",
     "events:read_only",
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             ) from exc
         except ForbiddenError as exc:
             raise CommandError(
-                f"The API refused to read the profile with LINODE_TOKEN ({exc}). "
+                f"Reading the profile with LINODE_TOKEN was forbidden ({exc}). "
                 "Check that the token belongs to a user of the account."
             ) from exc
         except LinodeError as exc:

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         available = CatalogRegion.objects.filter(present=True).exclude(status="outage")
         if not available.exists():
             raise CommandError(
-                "The catalog mirror holds no regions. Run `manage.py sync_catalog` first."
+                "No regions found in the catalog mirror. Run `manage.py sync_catalog` first."
             )
         usable = [
             region.id
@@ -82,6 +82,6 @@ class Command(BaseCommand):
         debian = images.filter(vendor__iexact="debian").order_by("-id").first()
         if debian is None:
             raise CommandError(
-                "The catalog mirror holds no Debian image. Run `manage.py sync_catalog` first."
+                "No Debian image found in the catalog mirror. Run `manage.py sync_catalog` first."
             )
         return debian.id
