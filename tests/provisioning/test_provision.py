@@ -80,13 +80,15 @@ def test_rerun_after_crash_adopts_instead_of_creating(fake, ordered):
     assert server.linode_id == fake.instances()[0]["id"]
 
 
-def test_lost_create_response_adopts_linode(fake, ordered):
+def test_lost_create_response_adopts_linode(fake, ordered, settings):
     server, operation = ordered
+    settings.LINODE_API_TIMEOUT = 1.0  # the lost response ends in a read timeout
     fake.faults = {"lose_create_response": 1.0}
 
     status = executors.execute(operation.pk)
 
-    assert status == OperationStatus.WAITING
+    # By the time the read times out the fast fake may have booted the Linode.
+    assert status in (OperationStatus.WAITING, OperationStatus.SUCCEEDED)
     assert create_posts(fake) == 1
     [linode] = fake.instances()
     server.refresh_from_db()
