@@ -1,9 +1,7 @@
 """Injected faults: 5xx answers, added latency and dropped connections.
 
 The middleware sits between werkzeug's server and the Flask app and touches
-only API paths (`/v4/...`, `/v4beta/...`). A dropped connection shuts the
-client's socket down without an answer; werkzeug treats the
-ConnectionAbortedError raised afterwards as a connection the client closed.
+only API paths (`/v4/...`, `/v4beta/...`).
 """
 
 from __future__ import annotations
@@ -32,15 +30,25 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/v4/") or path.startswith("/v4beta/")
 
 
-def drop_connection(environ: dict[str, Any]) -> None:
-    """Shut the client's socket down and raise ConnectionAbortedError."""
-    sock = environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # the client already went away
+def drop_connection() -> None:
+    """Abandon the request without an answer.
+
+    The ConnectionAbortedError travels up to RequestLogMiddleware, which
+    records the drop and then calls `close_client_socket`; werkzeug then
+    treats it as a connection the client closed and writes nothing.
+    """
     raise ConnectionAbortedError("connection dropped by an injected fault")
+
+
+def close_client_socket(environ: dict[str, Any]) -> None:
+    """Shut the client's socket down so the client sees the connection end."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the client has already gone
 
 
 class FaultMiddleware:
@@ -58,7 +66,7 @@ class FaultMiddleware:
         if faults.latency > 0:
             time.sleep(faults.latency)
         if faults.drop_rate > 0 and self.random.random() < faults.drop_rate:
-            drop_connection(environ)
+            drop_connection()
         if faults.error_rate > 0 and self.random.random() < faults.error_rate:
             status = self.random.choice(faults.error_statuses)
             return self._error_answer(status, start_response)
@@ -67,7 +75,7 @@ class FaultMiddleware:
         if environ.get(LOSE_RESPONSE_KEY):
             if hasattr(body, "close"):
                 body.close()
-            drop_connection(environ)
+            drop_connection()
         return body
 
     @staticmethod
@@ -79,8 +87,3 @@ class FaultMiddleware:
             [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
-
-    def should_lose_create_response(self) -> bool:
-        """Draw whether this create's response is lost (after the commit)."""
-        rate = self.settings.faults.lose_create_response
-        return rate > 0 and self.random.random() < rate

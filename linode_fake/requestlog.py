@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from linode_fake.faults import StartResponse, WsgiApp
+from linode_fake.faults import StartResponse, WsgiApp, close_client_socket
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class RequestLogMiddleware:
             body = self.app(environ, recording_start_response)
         except ConnectionError:
             self._record(method, path, DROPPED, started)
+            close_client_socket(environ)
             raise
         self._record(method, path, statuses[-1] if statuses else DROPPED, started)
         return body
