@@ -11,7 +11,13 @@ import sys
 from linode_fake.oauth import register_oauth_client
 from linode_fake.seeding import seed_catalog
 from linode_fake.server import FakeServer
-from linode_fake.settings import DEFAULT_RATE_LIMITS, FakeSettings, FaultSettings, parse_rate_limit
+from linode_fake.settings import (
+    DEFAULT_RATE_LIMITS,
+    DEFAULT_TIMINGS,
+    FakeSettings,
+    FaultSettings,
+    parse_rate_limit,
+)
 from linode_fake.store import Store
 
 logger = logging.getLogger("linode_fake")
@@ -101,6 +107,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="share (0-1) of Linode creates that commit but drop the connection "
         "instead of answering",
     )
+    timings = ", ".join(f"{name}={seconds:g}" for name, seconds in DEFAULT_TIMINGS.items())
+    parser.add_argument(
+        "--timing",
+        action="append",
+        default=[],
+        metavar="PHASE=SECONDS",
+        help="override how long one phase of an instance operation takes at speed 1; "
+        f"repeatable. Defaults: {timings}",
+    )
+    parser.add_argument(
+        "--password-min-score",
+        type=int,
+        default=3,
+        choices=range(5),
+        help="minimum zxcvbn score (0-4) a root password needs besides its 11 characters "
+        "(default %(default)s)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default %(default)s)")
     return parser
 
@@ -113,6 +136,15 @@ def settings_from_args(args: argparse.Namespace) -> FakeSettings:
     for text in args.rate_limit:
         name, count, seconds = parse_rate_limit(text)
         settings.set_rate_limit(name, count, seconds)
+    for text in args.timing:
+        phase, _, seconds = text.partition("=")
+        if phase not in settings.timings:
+            raise ValueError(f"unknown timing {phase!r}; known: {', '.join(settings.timings)}")
+        try:
+            settings.timings[phase] = float(seconds)
+        except ValueError:
+            raise ValueError(f"invalid timing {text!r}; expected PHASE=SECONDS") from None
+    settings.password_min_score = args.password_min_score
     settings.faults = FaultSettings(
         error_rate=args.error_rate,
         latency=args.latency,
