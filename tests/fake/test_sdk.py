@@ -224,6 +224,70 @@ def test_instance_lifecycle(client: LinodeClient, fake: Any) -> None:
     other.delete()
 
 
+def test_stackscript_firewall_and_rebuild(client: LinodeClient) -> None:
+    suffix = secrets.token_hex(4)
+    script = client.linode.stackscript_create(
+        f"sdk-script-{suffix}",
+        '#!/bin/bash\n# <UDF name="greeting" label="Greeting" example="hello" default="hi" />\n',
+        ["linode/debian12", "linode/ubuntu24.04"],
+        desc="Greets",
+    )
+    rules = {
+        "inbound_policy": "DROP",
+        "outbound_policy": "ACCEPT",
+        "inbound": [
+            {
+                "action": "ACCEPT",
+                "protocol": "TCP",
+                "ports": "22",
+                "addresses": {"ipv4": ["0.0.0.0/0"], "ipv6": ["::/0"]},
+                "label": "ssh-in",
+            }
+        ],
+        "outbound": [],
+    }
+    firewall = client.networking.firewall_create(f"sdk-fw-{suffix}", rules)
+    instance = client.linode.instance_create(
+        "g6-nanode-1",
+        "us-east",
+        image="linode/debian12",
+        root_pass=strong_password(),
+        stackscript=script,
+        stackscript_data={"greeting": "hello"},
+        firewall=firewall,
+        booted=False,
+    )
+
+    assert [field.name for field in script.user_defined_fields] == ["greeting"]
+    assert firewall.status == "enabled"
+    assert firewall.rules.inbound[0].ports == "22"
+    assert instance.id in [device.entity.id for device in firewall.devices]
+    script.invalidate()
+    assert script.deployments_total == 1
+    wait_for_status(instance, "offline")
+
+    instance.label = f"sdk-renamed-{suffix}"
+    instance.tags = ["sdk", "renamed"]
+    instance.save()
+    instance.invalidate()
+    assert instance.label == f"sdk-renamed-{suffix}"
+    assert sorted(instance.tags) == ["renamed", "sdk"]
+
+    run_action(
+        client,
+        instance,
+        "linode_rebuild",
+        lambda: instance.rebuild("linode/ubuntu24.04", root_pass=strong_password()) is True,
+    )
+    wait_for_status(instance, "running")
+    assert instance.image.id == "linode/ubuntu24.04"
+    assert [disk.filesystem for disk in instance.disks] == ["ext4", "swap"]
+
+    instance.delete()
+    firewall.delete()
+    script.delete()
+
+
 def test_api_error_carries_field(client: LinodeClient) -> None:
     with pytest.raises(ApiError) as raised:
         client.linode.instance_create(
