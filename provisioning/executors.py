@@ -165,6 +165,10 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
             linode.id,
             server.label,
         )
+        if str(linode.status) == "offline":
+            # An earlier attempt created it but its first boot did not happen or failed.
+            logger.info("server %s: booting adopted Linode %s", server.pk, linode.id)
+            linode.boot()
     else:
         linode = _create(operation, server, client)
 

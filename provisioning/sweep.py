@@ -50,6 +50,7 @@ def sweep() -> dict[str, Any]:
         Operation.objects.filter(status=OperationStatus.QUEUED)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=stall_cutoff))
+        .order_by()
         .values_list("server_id", flat=True)
         .distinct()
     )

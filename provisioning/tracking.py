@@ -100,11 +100,40 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
             continue
         _record_observation(server, linode)
         before = server.state
-        apply_linode_status(server, str(linode.status), operation=waiting)
+        event = progress.get(server.linode_id)
+        if not _fail_on_failed_event(server, event, waiting):
+            apply_linode_status(server, str(linode.status), operation=waiting)
+            _update_progress(server, event)
         if server.state != before:
             summary.transitions += 1
-        _update_progress(server, progress.get(server.linode_id))
     return summary
+
+
+def _fail_on_failed_event(server: Server, event: Any | None, waiting: Operation | None) -> bool:
+    """Fail a server whose create or first boot ended in a `failed` event; True if it did."""
+    if event is None or str(getattr(event, "status", "")) != "failed":
+        return False
+    action = str(event.action)
+    if action not in ("linode_create", "linode_boot"):
+        return False
+    if server.state not in (State.PROVISIONING, State.BOOTING):
+        return False
+    # NOTE: linode_fake never fails an event, so no test covers this path.
+    reason = (
+        f"Linode {server.linode_id}: {action} failed: "
+        f"{getattr(event, 'message', None) or 'the API gave no message'}"
+    )
+    try_transition(
+        server,
+        State.FAILED,
+        actor="system",
+        reason=reason,
+        operation=waiting,
+        failure_reason=reason,
+    )
+    if waiting is not None:
+        outbox.finish(waiting, OperationStatus.FAILED, error=reason)
+    return True
 
 
 def _record_observation(server: Server, linode: Any) -> None:

@@ -247,3 +247,25 @@ def test_operation_fails_after_max_attempts(fake, ordered, settings, no_client_b
     server.refresh_from_db()
     assert server.state == State.FAILED
     assert "gave up after 2 attempts" in server.failure_reason
+
+
+def test_adopted_offline_linode_is_booted(fake, ordered):
+    server, operation = ordered
+    client = LinodeClient(fake.token, fake.api_url)
+    client.create_linode(
+        "g6-nanode-1",
+        "us-east",
+        "linode/debian12",
+        root_pass="Never-Booted-Pass-123!",
+        label=server.label,
+        tags=["reseller-portal", server.linode_tag],
+        booted=False,
+    )
+    fake.clock.advance(120)
+    assert fake.instances()[0]["status"] == "offline"
+
+    executors.execute(operation.pk)
+    track_until(lambda: state_of(server) == State.RUNNING)
+
+    assert create_posts(fake) == 1  # only the test's own create
+    assert fake.instances()[0]["status"] == "running"
