@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--error-rate",
         type=float,
         default=0.0,
-        help="share (0-1) of API requests answered 500/502/503",
+        help="share (0-1) of API requests that get a 500, 502 or 503 response",
     )
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every API request"
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share (0-1) of Linode creates that commit but drop the connection "
-        "instead of answering",
+        "instead of responding",
     )
     timings = ", ".join(f"{name}={seconds:g}" for name, seconds in DEFAULT_TIMINGS.items())
     parser.add_argument(

@@ -27,7 +27,7 @@ REASON_BY_STATUS = {
 
 
 class ApiError(Exception):
-    """An error answer: an HTTP status and one or more reasons."""
+    """An error response: an HTTP status and one or more reasons."""
 
     def __init__(
         self,
@@ -60,7 +60,7 @@ def not_found() -> ApiError:
 
 
 class FieldErrors:
-    """Collects validation failures so one answer can list all of them."""
+    """Validation failures, collected so that one response lists all of them."""
 
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
@@ -87,7 +87,7 @@ def error_response(status: int, errors: list[dict[str, Any]]) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Answer every error, Flask's own 404 and 405 included, with the envelope."""
+    """Send every error, Flask's own 404 and 405 included, in the envelope."""
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:

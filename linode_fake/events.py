@@ -69,6 +69,18 @@ def record_event(
     return event_id
 
 
+def cancel_future_events(
+    conn: sqlite3.Connection, entity_type: str, entity_id: int, now: float
+) -> None:
+    """Delete the entity's events that have not started yet, e.g. the boot
+    that would follow a create when the Linode is deleted first."""
+    conn.execute(
+        "DELETE FROM events WHERE created > ? AND json_extract(data, '$.entity.type') = ? "
+        "AND json_extract(data, '$.entity.id') = ?",
+        (now, entity_type, entity_id),
+    )
+
+
 def render_event(data: dict[str, Any], now: float) -> dict[str, Any]:
     """Build the API's Event object as it reads at time `now`."""
     start, end = data["start"], data["end"]

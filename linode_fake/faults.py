@@ -1,4 +1,4 @@
-"""Injected faults: 5xx answers, added latency and dropped connections.
+"""Injected faults: 5xx responses, added latency and dropped connections.
 
 The middleware sits between werkzeug's server and the Flask app and touches
 only API paths (`/v4/...`, `/v4beta/...`).
@@ -31,7 +31,7 @@ def is_api_path(path: str) -> bool:
 
 
 def drop_connection() -> None:
-    """Abandon the request without an answer.
+    """Abandon the request without a response.
 
     The ConnectionAbortedError travels up to RequestLogMiddleware, which
     records the drop and then calls `close_client_socket`; werkzeug then
@@ -69,7 +69,7 @@ class FaultMiddleware:
             drop_connection()
         if faults.error_rate > 0 and self.random.random() < faults.error_rate:
             status = self.random.choice(faults.error_statuses)
-            return self._error_answer(status, start_response)
+            return self._error_response(status, start_response)
 
         body = self.app(environ, start_response)
         if environ.get(LOSE_RESPONSE_KEY):
@@ -79,7 +79,7 @@ class FaultMiddleware:
         return body
 
     @staticmethod
-    def _error_answer(status: int, start_response: StartResponse) -> list[bytes]:
+    def _error_response(status: int, start_response: StartResponse) -> list[bytes]:
         reasons = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         payload = json.dumps({"errors": [{"reason": reasons[status]}]}).encode()
         start_response(

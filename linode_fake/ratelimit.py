@@ -29,7 +29,7 @@ class RateDecision:
     retry_after: float  # seconds until the window ends
 
     def headers(self) -> dict[str, str]:
-        """The `X-RateLimit-*` headers, plus `Retry-After` when rejected.
+        """Return the `X-RateLimit-*` headers, plus `Retry-After` when rejected.
 
         `Retry-After` is whole seconds (rounded up, at least 1) as HTTP
         requires, even when a sped-up window is shorter than a second.

@@ -16,7 +16,7 @@ from linode_fake.faults import StartResponse, WsgiApp, close_client_socket
 
 logger = logging.getLogger(__name__)
 
-DROPPED = 0  # the status recorded for a connection dropped without an answer
+DROPPED = 0  # the status recorded for a connection dropped without a response
 
 
 class LoggedRequest(NamedTuple):

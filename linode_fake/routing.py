@@ -29,9 +29,9 @@ def operation(
 ) -> Callable[[View], View]:
     """Register a view for one operation of the API.
 
-    `scope` is the OAuth scope the token needs (None: any valid token);
-    `anonymous=True` also admits calls without a token; `limit` names the
-    rate limit the call counts against.
+    `scope` is the OAuth scope the token needs, and None accepts any valid
+    token. `anonymous=True` also admits calls without a token. `limit` names
+    the rate limit the call counts against.
     """
 
     def decorator(view: View) -> View:
@@ -56,7 +56,7 @@ def operation(
 
 
 def add_api_headers(response: Response) -> Response:
-    """Add the headers the real API sends with every answer."""
+    """Add the headers the real API sends with every response."""
     response.headers["X-Spec-Version"] = "4.189.0"
     caller = g.get("caller")
     if caller is not None and not caller.anonymous:

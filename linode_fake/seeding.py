@@ -13,7 +13,7 @@ CATALOG_KINDS = (("region", "REGIONS"), ("type", "TYPES"), ("image", "IMAGES"))
 
 
 def seed_catalog(store: Store, *, replace: bool = False) -> bool:
-    """Copy `linode_fake.catalog_data` into the store when it holds no catalog yet.
+    """Copy `linode_fake.catalog_data` into the store when it contains no catalog yet.
 
     Return whether anything was stored. A missing catalog module leaves the
     catalog empty and logs a warning, because every create would then fail.

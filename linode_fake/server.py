@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """Leave request logging to RequestLogMiddleware, which knows about drops."""
+    """Leave request logging to RequestLogMiddleware, which also records drops."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass

@@ -32,8 +32,8 @@ DEFAULT_TIMINGS: dict[str, float] = {
     "resize": 120.0,  # migrating -> booting (or offline)
     "password_reset": 10.0,  # password_reset event duration; status stays offline
     "delete": 5.0,  # deleting -> gone
-    # Not a phase: how long after creation /stats starts answering. Cloud
-    # Manager waits 5-7 minutes for a new Linode's first stats.
+    # Not a phase: how long after creation /stats starts returning data.
+    # Cloud Manager waits 5-7 minutes for a new Linode's first stats.
     "stats_delay": 360.0,
 }
 

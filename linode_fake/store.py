@@ -1,6 +1,6 @@
 """SQLite-backed state of the fake: tokens, catalog, instances, events and more.
 
-One connection serves every thread; `connection()` holds a re-entrant lock for
+One connection serves every thread. `connection()` holds a re-entrant lock for
 the whole block and commits when the outermost block ends, so each request's
 reads and writes form one transaction. With a file path the state survives a
 restart, the fake clock's offset included.

@@ -45,7 +45,7 @@ class RateLimits:
 
 
 class FakeHandle:
-    """What a test needs from a running fake: URLs, a token and its settings."""
+    """Handle on a running fake for tests: its URLs, a token and its settings."""
 
     def __init__(self, server: FakeServer, token: str) -> None:
         self._server = server

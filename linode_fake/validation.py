@@ -10,7 +10,7 @@ from zxcvbn import zxcvbn
 from linode_fake.errors import FieldErrors
 
 # The Linode label pattern from the spec (4.189.0). The spec's prose also
-# says a label ends with a letter or digit, which the pattern does not check.
+# states that a label ends with a letter or digit, which the pattern does not check.
 LABEL_PATTERN = re.compile(r"^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$")
 
 ROOT_PASS_MIN_LENGTH = 11  # Linode's documented minimum since 2023

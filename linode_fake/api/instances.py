@@ -364,6 +364,7 @@ def delete_instance(linode_id: int) -> dict[str, Any]:
         now = context.now()
         duration = settings.scaled(settings.timings["delete"])
         store_instances.schedule(record, now, [(0, "deleting"), (duration, store_instances.GONE)])
+        event_log.cancel_future_events(conn, "linode", linode_id, now)
         store_instances.save(conn, record)
         event_log.record_event(
             context.store,

@@ -18,7 +18,7 @@ TAG_FILTER = FilterSpec([])
 
 @operation(api, "/tags", "GET", scope="account:read_only", limit="collections")
 def list_tags() -> dict[str, Any]:
-    # NOTE: tags exist here only while an object carries them; the real API
+    # NOTE: a tag exists here only while an object carries it. The real API
     # also keeps tags made with POST /tags, which this fake does not serve.
     context = fake()
     labels: set[str] = set()

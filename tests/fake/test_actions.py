@@ -6,7 +6,15 @@ import pytest
 import requests
 
 from linode_fake.testing import FakeHandle, run_fake
-from tests.fake.helpers import STRONG_PASSWORD, auth, create_linode, errors_by_field, get, post
+from tests.fake.helpers import (
+    STRONG_PASSWORD,
+    auth,
+    create_linode,
+    delete,
+    errors_by_field,
+    get,
+    post,
+)
 
 BOOT_TIME = 67  # provisioning plus boot, in seconds at speed 1, with a margin
 
@@ -251,7 +259,7 @@ def test_transfer_and_stats_grow_with_uptime(fake: FakeHandle) -> None:
     assert stats["cpu"][0][0] % 300_000 == 0
 
 
-def test_v4beta_answers_like_v4(fake: FakeHandle) -> None:
+def test_v4beta_matches_v4(fake: FakeHandle) -> None:
     linode_id = create_linode(fake).json()["id"]
     url = f"{fake.root_url}/v4beta/linode/instances/{linode_id}"
 
@@ -259,3 +267,14 @@ def test_v4beta_answers_like_v4(fake: FakeHandle) -> None:
 
     assert response.status_code == 200
     assert response.json() == get(fake, f"/linode/instances/{linode_id}").json()
+
+
+def test_delete_during_provisioning_cancels_boot(fake: FakeHandle) -> None:
+    linode_id = create_linode(fake).json()["id"]
+
+    assert delete(fake, f"/linode/instances/{linode_id}").status_code == 200
+    fake.clock.advance(BOOT_TIME)
+
+    assert get(fake, f"/linode/instances/{linode_id}").status_code == 404
+    assert events_for(fake, linode_id, "linode_boot") == []
+    assert len(events_for(fake, linode_id, "linode_delete")) == 1

@@ -1,4 +1,4 @@
-"""Request validation: 400 answers name the field; malformed JSON; 404 and 405."""
+"""Request validation: 400 responses name the field; malformed JSON; 404 and 405."""
 
 from __future__ import annotations
 
