@@ -259,6 +259,7 @@ class FindingKind(models.TextChoices):
     DRIFT = "drift", "Linode differs from the portal"
     ADOPTED = "adopted", "Linode adopted"
     SUSPENSION_REAPPLIED = "suspension_reapplied", "Suspension re-applied"
+    STUCK_OPERATION = "stuck_operation", "Operation stuck waiting for the API"
 
 
 class Finding(models.Model):

@@ -7,7 +7,7 @@ Future work is never a Celery countdown: an operation that must wait gets a
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from provisioning import outbox
-from provisioning.models import Operation, OperationStatus
+from provisioning.findings import flag
+from provisioning.models import FindingKind, Operation, OperationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,27 @@ def sweep() -> dict[str, Any]:
             continue
         if outbox.send(head) is not None:
             sent.append(head.pk)
+    stuck = _flag_stuck_waits(now)
     if released or sent:
         logger.info("sweep: released %s stalled, sent %s due operations", released, sent)
-    return {"released": released, "sent": sent}
+    return {"released": released, "sent": sent, "stuck": stuck}
+
+
+def _flag_stuck_waits(now: datetime) -> list[int]:
+    """Flag operations that have waited too long for a Linode status; tracking keeps trying."""
+    cutoff = now - timedelta(seconds=settings.PROVISIONING_WAIT_ALERT_SECONDS)
+    stuck = []
+    waiting = Operation.objects.filter(
+        status=OperationStatus.WAITING, updated_at__lt=cutoff
+    ).select_related("server")
+    for operation in waiting:
+        stuck.append(operation.pk)
+        flag(
+            FindingKind.STUCK_OPERATION,
+            f"{operation.get_kind_display()} operation {operation.pk} has waited since "
+            f"{operation.updated_at.isoformat()} for Linode {operation.linode_id} to become "
+            f"{operation.params.get('expect_status', '?')}",
+            server=operation.server,
+            linode_id=operation.linode_id,
+        )
+    return stuck

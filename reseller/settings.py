@@ -58,6 +58,8 @@ PROVISIONING_CATALOG_INTERVAL = env_float("PROVISIONING_CATALOG_INTERVAL", 3600.
 # A claimed operation whose worker has not touched it for this long is handed
 # to another worker. Keep it above the Linode API timeout.
 PROVISIONING_STALL_SECONDS = env_float("PROVISIONING_STALL_SECONDS", 120.0, minimum=1)
+# An operation waiting this long for the Linode to reach a status is flagged for the operator.
+PROVISIONING_WAIT_ALERT_SECONDS = env_float("PROVISIONING_WAIT_ALERT_SECONDS", 1800.0, minimum=1)
 # Attempts (API errors that may pass, such as 5xx or lost connections) before
 # an operation fails and waits for the operator.
 PROVISIONING_MAX_ATTEMPTS = env_int("PROVISIONING_MAX_ATTEMPTS", 8, minimum=1)

@@ -8,7 +8,16 @@ import pytest
 from django.utils import timezone
 
 from provisioning import limiter, services, sweep, tasks
-from provisioning.models import JobRun, Operation, OperationStatus, RateLimitSlot, Server, State
+from provisioning.models import (
+    Finding,
+    FindingKind,
+    JobRun,
+    Operation,
+    OperationStatus,
+    RateLimitSlot,
+    Server,
+    State,
+)
 from reseller.celery import app as celery_app
 
 
@@ -166,3 +175,23 @@ def test_beat_schedule_names_periodic_tasks():
     for entry in schedule.values():
         assert entry["task"] in celery_app.tasks
     assert schedule["provisioning-track-servers"]["schedule"] <= 2.0
+
+
+def test_sweep_flags_operation_waiting_too_long(server, sent, settings):
+    settings.PROVISIONING_WAIT_ALERT_SECONDS = 600
+    operation = services.start_provisioning(server, actor="system")
+    Operation.objects.filter(pk=operation.pk).update(
+        status=OperationStatus.WAITING,
+        linode_id=77,
+        params={"expect_status": "running"},
+        updated_at=timezone.now() - timedelta(hours=1),
+    )
+
+    assert sweep.sweep()["stuck"] == [operation.pk]
+    assert sweep.sweep()["stuck"] == [operation.pk]
+
+    finding = Finding.objects.get(kind=FindingKind.STUCK_OPERATION, server=server)
+    assert finding.observations == 2
+    assert "Linode 77 to become running" in finding.detail
+    operation.refresh_from_db()
+    assert operation.status == OperationStatus.WAITING  # tracking may still finish it
