@@ -22,6 +22,7 @@ from provisioning.models import (
     Server,
     Transition,
 )
+from provisioning.selectors import quiet_jobs
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -196,6 +197,20 @@ class ServerAdmin(admin.ModelAdmin):
         term = request.GET.get("q", "").strip()
         fields = ("customer__email", "ipv4", "ipv6", "uuid")
         return ("=linode_id", *fields) if term.isdigit() else fields
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        for job in quiet_jobs():
+            if job.last_succeeded_at is None:
+                detail = "has never succeeded"
+            else:
+                detail = f"last succeeded at {job.last_succeeded_at:%Y-%m-%d %H:%M:%S} UTC"
+            self.message_user(
+                request,
+                f"Periodic job {job.name} is quiet: it {detail}. "
+                "Check that the Celery worker and beat are running.",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Attention", boolean=False)
     def attention_flag(self, server: Server) -> str:

@@ -181,7 +181,7 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
     apply_linode_status(server, str(linode.status), operation=operation)
 
 
-def _create(operation: Operation, server: Server, client: LinodeClient):  # noqa: ANN202
+def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
     plan = server.plan
     free_at = limiter.try_acquire(operation_id=operation.pk)
     if free_at is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from provisioning.models import (
@@ -98,6 +99,21 @@ def server_status(server: Server) -> dict[str, Any]:
     }
 
 
+def expected_jobs() -> dict[str, float]:
+    """The periodic jobs beat runs, with their intervals in seconds."""
+    return {
+        "track_servers": settings.PROVISIONING_TRACK_INTERVAL,
+        "sweep_operations": settings.PROVISIONING_SWEEP_INTERVAL,
+        "reconcile_linodes": settings.PROVISIONING_RECONCILE_INTERVAL,
+        "sync_catalog": settings.PROVISIONING_CATALOG_INTERVAL,
+    }
+
+
 def quiet_jobs() -> list[JobRun]:
-    """Periodic jobs that have not succeeded for several of their intervals."""
-    return [job for job in JobRun.objects.all() if job.is_quiet()]
+    """Periodic jobs that have not succeeded for several intervals, or never ran at all."""
+    recorded = {job.name: job for job in JobRun.objects.all()}
+    quiet = [job for job in recorded.values() if job.is_quiet()]
+    for name, interval in expected_jobs().items():
+        if name not in recorded:
+            quiet.append(JobRun(name=name, interval_seconds=interval))  # unsaved: never ran
+    return sorted(quiet, key=lambda job: job.name)

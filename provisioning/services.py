@@ -7,6 +7,7 @@ transaction; the operation's task goes out after the commit.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +27,9 @@ from provisioning.models import (
 from provisioning.selectors import plan_problems
 from provisioning.states import TransitionRejected, transition
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,7 +45,7 @@ class TransitionNotAllowed(Exception):
     """A server action that the server's current state does not allow; safe to show."""
 
 
-def place_order(*, customer, plan: Plan, region: str, ssh_key: str = "") -> Server:  # noqa: ANN001
+def place_order(*, customer: User, plan: Plan, region: str, ssh_key: str = "") -> Server:
     """Create the customer's server in state "pending"; no Linode work happens yet.
 
     Raises OrderRejected when the plan cannot be ordered in `region` or the

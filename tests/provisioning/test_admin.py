@@ -135,7 +135,18 @@ def test_job_health_shows_quiet_job(admin_client, db):
     assert content.count(">quiet<") == 1
     from provisioning.selectors import quiet_jobs
 
-    assert [job.name for job in quiet_jobs()] == ["reconcile_linodes"]
+    # sweep_operations and sync_catalog never ran, so they count as quiet too.
+    assert [job.name for job in quiet_jobs()] == [
+        "reconcile_linodes",
+        "sweep_operations",
+        "sync_catalog",
+    ]
+
+
+def test_server_list_warns_about_quiet_job(admin_client, servers):
+    response = changelist(admin_client)
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("track_servers is quiet: it has never succeeded" in m for m in messages)
 
 
 def test_plan_and_catalog_pages_load(admin_client, plan):
