@@ -195,3 +195,19 @@ def test_sweep_flags_operation_waiting_too_long(server, sent, settings):
     assert "Linode 77 to become running" in finding.detail
     operation.refresh_from_db()
     assert operation.status == OperationStatus.WAITING  # tracking may still finish it
+
+
+def test_periodic_tasks_record_success(fake, db):
+    catalog_summary = tasks.sync_catalog()
+    reconcile_summary = tasks.reconcile_linodes()
+    sweep_summary = tasks.sweep_operations()
+
+    assert catalog_summary["types"] > 0
+    assert reconcile_summary["listed"] == 0
+    assert sweep_summary == {"released": [], "sent": [], "stuck": []}
+    succeeded = JobRun.objects.filter(last_succeeded_at__isnull=False)
+    assert sorted(succeeded.values_list("name", flat=True)) == [
+        "reconcile_linodes",
+        "sweep_operations",
+        "sync_catalog",
+    ]
