@@ -85,28 +85,7 @@ def create_instance() -> dict[str, Any]:
     errors = FieldErrors()
     store = context.store
 
-    type_id = check_str(errors, body, "type")
-    region_id = check_str(errors, body, "region")
-    image_id = check_str(errors, body, "image")
-    linode_type = region = image = None
-    if type_id is None and not errors.has("type"):
-        errors.add("type", "type is required")
-    elif type_id is not None:
-        linode_type = store.catalog_item("type", type_id)
-        if linode_type is None:
-            errors.add("type", f"A valid plan type by that ID was not found: {type_id!r}")
-    if region_id is None and not errors.has("region"):
-        errors.add("region", "region is required")
-    elif region_id is not None:
-        region = store.catalog_item("region", region_id)
-        if region is None:
-            errors.add("region", f"Region {region_id!r} not found; see GET /regions")
-    if image_id is not None:
-        image = store.catalog_item("image", image_id)
-        if image is None:
-            errors.add("image", f"Image {image_id!r} not found; see GET /images")
-        elif image.get("status", "available") != "available":
-            errors.add("image", f"Image {image_id!r} is not available")
+    linode_type, region, image = _check_catalog_fields(context, errors, body)
 
     label = body.get("label")
     if label is not None:
@@ -123,6 +102,8 @@ def create_instance() -> dict[str, Any]:
     if body.get("backup_id") is not None:
         errors.add("backup_id", "Restoring from a backup is not supported by this fake")
     interfaces = _check_interfaces(errors, body.get("interfaces"))
+    if body.get("placement_group") is not None and not isinstance(body["placement_group"], dict):
+        errors.add("placement_group", "placement_group must be an object with an id")
     check_deploy_fields(context, errors, body, image, region)
     if image is None and body.get("root_pass") is not None and not errors.has("image"):
         errors.add("image", "image is required when root_pass is given")
@@ -178,6 +159,53 @@ def create_instance() -> dict[str, Any]:
         logger.info("losing the response of the create of Linode %d (injected fault)", linode_id)
         request.environ[LOSE_RESPONSE_KEY] = True
     return store_instances.render(record)
+
+
+# Type classes sold only in regions with the matching capability.
+CLASS_CAPABILITIES = {"premium": "Premium Plans", "gpu": "GPU Linodes"}
+
+
+def _check_catalog_fields(
+    context: FakeContext, errors: FieldErrors, body: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """Look up `type`, `region` and `image` in the catalog; return what exists."""
+    store = context.store
+    type_id = check_str(errors, body, "type")
+    region_id = check_str(errors, body, "region")
+    image_id = check_str(errors, body, "image")
+    linode_type = region = image = None
+
+    if type_id is None and not errors.has("type"):
+        errors.add("type", "type is required")
+    elif type_id is not None:
+        linode_type = store.catalog_item("type", type_id)
+        if linode_type is None:
+            errors.add("type", f"A valid plan type by that ID was not found: {type_id!r}")
+
+    if region_id is None and not errors.has("region"):
+        errors.add("region", "region is required")
+    elif region_id is not None:
+        region = store.catalog_item("region", region_id)
+        if region is None:
+            errors.add("region", f"Region {region_id!r} not found; see GET /regions")
+
+    if linode_type is not None and region is not None:
+        needed = CLASS_CAPABILITIES.get(linode_type.get("class", ""))
+        capabilities = region.get("capabilities", [])
+        if "Linodes" not in capabilities or (needed and needed not in capabilities):
+            errors.add(
+                "type",
+                f"Type {linode_type['id']} is not available in region {region['id']}; "
+                "pick another type or region",
+            )
+
+    if image_id is not None:
+        image = store.catalog_item("image", image_id)
+        if image is None:
+            errors.add("image", f"Image {image_id!r} not found; see GET /images")
+        elif image.get("status", "available") != "available":
+            errors.add("image", f"Image {image_id!r} is not available")
+    return linode_type, region, image
 
 
 def _firewall_exists(conn: sqlite3.Connection, firewall_id: int) -> bool:
@@ -336,7 +364,10 @@ def _check_alerts(errors: FieldErrors, value: Any) -> dict[str, int]:
 def _check_backup_schedule(errors: FieldErrors, value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    schedule = value.get("schedule") if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        errors.add("backups", "backups must be an object")
+        return {}
+    schedule = value.get("schedule")
     if not isinstance(schedule, dict):
         return {}
     result = {}

@@ -25,6 +25,7 @@ from tests.fake.helpers import (
         ({"type": "g6-imaginary-1"}, "type"),
         ({"region": "mars-north"}, "region"),
         ({"image": "linode/windows95"}, "image"),
+        ({"type": "g7-premium-2", "region": "ca-central"}, "type"),
         ({"type": 5}, "type"),
         ({"label": "1starts-with-digit"}, "label"),
         ({"label": "ab"}, "label"),
