@@ -245,7 +245,7 @@ class LinodeClient:
         """Return the OAuth scopes of this client's token.
 
         The API reports them in the `X-OAuth-Scopes` header of authenticated
-        answers; this reads the header from GET /profile, which any valid token
+        responses; this reads the header from GET /profile, which any valid token
         may call. Raises `ApiError` (such as `UnauthorizedError`) when the API
         rejects the token, and `UnexpectedResponseError` when the header is missing.
         """
@@ -253,7 +253,7 @@ class LinodeClient:
         header = response.headers.get("X-OAuth-Scopes")
         if header is None:
             raise UnexpectedResponseError(
-                "the answer has no X-OAuth-Scopes header",
+                "the response has no X-OAuth-Scopes header",
                 method="GET",
                 path="/profile",
                 status=response.status_code,
@@ -278,7 +278,7 @@ class LinodeClient:
         firewall: Firewall | int | None = None,
         **extra: Any,
     ) -> Linode:
-        """Create a Linode and return it, loaded from the API's answer.
+        """Create a Linode and return it, loaded from the API's response.
 
         Given an image, `root_pass` or `authorized_keys` is required and
         ValueError is raised before anything is sent when both are missing.
@@ -286,7 +286,7 @@ class LinodeClient:
         `user_data` is the plain cloud-init text (it is base64-encoded here).
         `extra` passes further documented fields such as `private_ip`.
 
-        A lost answer raises `OutcomeUnknownError`: the Linode may exist, so
+        A lost response raises `OutcomeUnknownError`: the Linode may exist, so
         look it up by its label before creating it again.
         """
         body: dict[str, Any] = {"type": object_id(type), "region": object_id(region)}
@@ -295,7 +295,7 @@ class LinodeClient:
             body.update(check_deploy_credentials(root_pass, authorized_keys))
         elif root_pass is not None or authorized_keys:
             raise ValueError("root_pass and authorized_keys apply only when an image is given")
-        del root_pass  # the body holds it as a Secret; keep it out of traceback locals
+        del root_pass  # the body contains it as a Secret; keep it out of traceback locals
         if stackscript is not None:
             if image is None:
                 raise ValueError("a StackScript needs an image to run on")

@@ -32,10 +32,10 @@ class ErrorDetail:
 
 
 class ApiError(LinodeError):
-    """The API answered a request with an error status.
+    """The API responded to a request with an error status.
 
     `status` is the HTTP status, `method` and `path` name the request (the path
-    is relative to the client's base URL), and `errors` holds the reasons the
+    is relative to the client's base URL), and `errors` contains the reasons the
     API gave. `request_id` is the API's `X-Request-Id` header when it sent one.
     """
 
@@ -96,7 +96,7 @@ class RateLimitedError(ApiError):
     """HTTP 429 that the client did not retry.
 
     `retry_after` is the number of seconds the API asked the caller to wait,
-    or None when it did not say.
+    or None when the response had no `Retry-After` header.
     """
 
     def __init__(
@@ -125,7 +125,7 @@ class ServerError(ApiError):
 
 
 class UnexpectedResponseError(LinodeError):
-    """The API answered with a body that is not the JSON it documents."""
+    """The API responded with a body that is not the JSON it documents."""
 
     def __init__(self, message: str, *, method: str, path: str, status: int | None = None) -> None:
         self.method = method
@@ -147,10 +147,10 @@ class OutcomeUnknownError(LinodeError):
     """A POST may or may not have taken effect.
 
     The connection broke after the request was sent, the read timed out, or the
-    API answered with a 5xx status. The client never retries such a request,
+    API responded with a 5xx status. The client never retries such a request,
     because a second POST could create a second object: look the object up
     (for example by its label) before sending the request again. `status` is
-    the HTTP status when the API answered, otherwise None.
+    the HTTP status when the API responded, otherwise None.
     """
 
     def __init__(self, message: str, *, method: str, path: str, status: int | None = None) -> None:
@@ -208,7 +208,7 @@ def parse_error_details(body: Any) -> list[ErrorDetail]:
             else:
                 details.append(ErrorDetail(str(entry)))
     elif isinstance(body.get("error"), str):
-        # OAuth endpoints answer in the RFC 6749 shape instead of the API's envelope.
+        # OAuth endpoints respond in the RFC 6749 shape instead of the API's envelope.
         description = body.get("error_description")
         reason = f"{body['error']}: {description}" if description else body["error"]
         details.append(ErrorDetail(str(reason)))

@@ -23,7 +23,7 @@ LOGIN_URL_EXAMPLE = "https://login.linode.com"
 
 @dataclass(frozen=True)
 class OAuthToken:
-    """The answer of the token endpoint. Its repr hides the access and refresh tokens."""
+    """The token endpoint's response. Its repr hides the access and refresh tokens."""
 
     access_token: str = field(repr=False)
     scopes: ScopeSet
@@ -161,7 +161,7 @@ def _parse_token(body: dict[str, Any], issued_at: datetime) -> OAuthToken:
     access_token = body.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise UnexpectedResponseError(
-            "the token answer has no access_token", method="POST", path="/oauth/token"
+            "the token response has no access_token", method="POST", path="/oauth/token"
         )
     # The login service has been seen sending "scope", "scopes" or both.
     scope_text = body.get("scope") or body.get("scopes") or ""

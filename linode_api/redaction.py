@@ -10,7 +10,7 @@ class Secret:
 
     Tokens, passwords and OAuth secrets travel through the client wrapped in
     one, so that an error reporter capturing the local variables of a
-    traceback sees "<redacted>". The transport calls `reveal()` only while it
+    traceback gets "<redacted>". The transport calls `reveal()` only while it
     encodes the request.
     """
 

@@ -111,12 +111,12 @@ class OAuthScopes:
 
     @staticmethod
     def serialize(scopes: Iterable[Scope | str], separator: str = " ") -> str:
-        """Write scopes as one string, space-separated unless `separator` says otherwise."""
+        """Write scopes as one string, space-separated unless `separator` is given."""
         return ScopeSet.parse(list(scopes)).serialize(separator)
 
 
 class ScopeSet:
-    """An immutable set of scopes that answers `scope in scopes` with levels applied.
+    """An immutable set of scopes whose `scope in scopes` test applies levels.
 
     `OAuthScopes.Linodes.view in OAuthScopes.parse("linodes:read_write")` is True.
     """

@@ -2,7 +2,7 @@
 
 One `Transport` owns one `requests.Session` (connection pooling), adds the
 `Authorization`, `User-Agent` and `Accept` headers, applies a connect and read
-timeout to every request, retries what is safe to retry, turns error answers
+timeout to every request, retries what is safe to retry, turns error responses
 into `ApiError` subclasses and logs each request.
 
 Retry rules:
@@ -169,6 +169,10 @@ def _was_request_sent(exc: requests.RequestException) -> bool:
 
     Only a failure to open the connection (refused, unreachable, connect
     timeout, name resolution) proves that nothing was sent.
+    NOTE: a pooled keep-alive connection that the server closed just before
+    reuse also counts as "may have been sent", so such a POST raises
+    OutcomeUnknownError although the API never saw it; urllib3 discards most
+    closed connections before reuse, which keeps this rare.
     """
     if isinstance(exc, requests.ConnectTimeout):
         return False
@@ -184,8 +188,8 @@ def _was_request_sent(exc: requests.RequestException) -> bool:
 class Transport:
     """Sends requests to one base URL with retries, timeouts and logging.
 
-    `request()` returns the decoded JSON object of a successful answer, or an
-    empty dict when the answer has no body.
+    `request()` returns the decoded JSON object of a successful response, or an
+    empty dict when the response has no body.
     """
 
     def __init__(
@@ -263,7 +267,7 @@ class Transport:
         """Send one API request with retries and return the successful response.
 
         Error statuses raise `ApiError` subclasses (or `OutcomeUnknownError`
-        for a POST answered with 5xx). The response's request has no
+        for a POST that gets a 5xx response). The response's request has no
         `Authorization` header.
         """
         method = method.upper()
@@ -356,8 +360,8 @@ class Transport:
         if status >= 500 and method not in IDEMPOTENT_METHODS:
             details = "; ".join(str(e) for e in parse_error_details(_json_or_none(response)))
             raise OutcomeUnknownError(
-                f"the API answered HTTP {status} ({details or 'no reason given'}); it may have "
-                "acted on the request, so look the object up before sending it again",
+                f"the API responded with HTTP {status} ({details or 'no reason given'}); it may "
+                "have acted on the request, so look the object up before sending it again",
                 method=method,
                 path=path,
                 status=status,
@@ -366,7 +370,7 @@ class Transport:
             raise self._error_for(method, path, response)
 
     def _parse(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
-        """Decode a successful answer's JSON object; an empty body gives an empty dict."""
+        """Decode a successful response's JSON object; an empty body gives an empty dict."""
         status = response.status_code
         if not response.content or status == 204:
             return {}

@@ -122,6 +122,13 @@ class Nested:
     def __iter__(self) -> Iterator[str]:
         return iter(self.to_dict())
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value at `key`, or `default` when the key is missing."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Nested):
             return self.to_dict() == other.to_dict()
@@ -175,6 +182,10 @@ class Record:
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the value at `key`, or `default` when the key is missing."""
+        return _present_plain(self._data[key]) if key in self._data else default
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as JSON data."""
@@ -319,7 +330,7 @@ class ApiObject:
 
     @property
     def loaded(self) -> bool:
-        """Whether the object holds the API's data (reading attributes then sends nothing)."""
+        """Whether the object contains the API's data (reading attributes then sends nothing)."""
         return bool(self._loaded)
 
     def _load(self) -> None:
@@ -498,7 +509,7 @@ class ApiObject:
         return True
 
     def delete(self) -> None:
-        """Delete the object (an answer of 200 or 204 both mean success)."""
+        """Delete the object (a 200 or 204 response both mean success)."""
         self._client.transport.request("DELETE", self.api_url)
         self.invalidate()
 

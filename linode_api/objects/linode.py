@@ -133,7 +133,7 @@ class IPv6Addresses:
 
 
 class LinodeNetworking:
-    """The answer of GET /linode/instances/{id}/ips."""
+    """The addresses returned by GET /linode/instances/{id}/ips."""
 
     def __init__(self, client: LinodeClient, data: dict[str, Any]) -> None:
         self.ipv4 = IPv4Addresses(client, data.get("ipv4") or {})
@@ -240,7 +240,7 @@ class Linode(ApiObject):
 
         body: dict[str, Any] = {"image": object_id(image)}
         body.update(check_deploy_credentials(root_pass, authorized_keys))
-        del root_pass  # the body holds it as a Secret; keep it out of traceback locals
+        del root_pass  # the body contains it as a Secret; keep it out of traceback locals
         if booted is not None:
             body["booted"] = booted
         if stackscript is not None:
@@ -271,7 +271,7 @@ class Linode(ApiObject):
         allow_auto_disk_resize: bool = True,
         migration_type: str | None = None,
     ) -> None:
-        """Move the Linode to another plan type, by a cold migration unless told "warm"."""
+        """Move the Linode to another plan type; the migration is cold unless given "warm"."""
         from linode_api.client import object_id
 
         if migration_type not in (None, "cold", "warm"):

@@ -61,7 +61,7 @@ class RequestRecorder:
 
 
 class CountingAdapter(requests.adapters.HTTPAdapter):
-    """Counts every request handed to the connection pool, answered or not."""
+    """Counts every request handed to the connection pool, with or without a response."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -278,3 +278,15 @@ def test_profile_and_account(client: LinodeClient, sent: RequestRecorder) -> Non
     assert account.email
     assert sent.calls() == [("GET", "/profile"), ("GET", "/account")]
     assert profile.id == profile.uid
+
+
+def test_nested_values_read_like_dicts(client: LinodeClient) -> None:
+    linode = new_linode(client)
+    assert linode.specs.get("memory") == 1024
+    assert linode.specs.get("no-such-key") is None
+    assert "vcpus" in linode.specs
+    assert sorted(linode.specs)[0] == "disk"
+    assert linode.specs == linode.specs.to_dict()
+    nanode = Type(client, "g6-nanode-1")
+    assert nanode.region_prices[0].get("monthly") > 0
+    assert nanode.region_prices[0].get("missing", 0) == 0

@@ -23,7 +23,7 @@ from tests.client.conftest import ROOT_PASS, count_attempts
 
 def quick_client(fake: FakeHandle, waits: list[float], **options: object) -> LinodeClient:
     """A client whose waits move the fake's clock instead of sleeping, and which records
-    (method, path, status) of every answer in `client.answers`."""
+    (method, path, status) of every response in `client.answers`."""
     client = LinodeClient(fake.token, fake.api_url, max_retries=3, **options)  # type: ignore[arg-type]
     answers: list[tuple[str, str, int]] = []
 

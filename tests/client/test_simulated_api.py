@@ -1,4 +1,4 @@
-"""Answers the fake does not give, simulated with `responses`.
+"""Responses the fake does not produce, simulated with `responses`.
 
 The fake serves the documented schema only, so fields and status values of a
 newer API, and GET /tags/{label} (which it does not serve), are simulated here.
@@ -35,7 +35,7 @@ def test_unknown_fields_and_status_are_kept() -> None:
     assert linode.disk_encryption == "enabled"
     assert linode.interface_generation.version == 2
     assert linode.maintenance_policy == ["notify", "migrate"]
-    assert linode.hypervisor is None  # documented but absent in this answer
+    assert linode.hypervisor is None  # documented but absent from this response
     with pytest.raises(AttributeError, match="no attribute 'not_there'"):
         linode.not_there  # noqa: B018
     with pytest.raises(AttributeError, match="that can be assigned"):
