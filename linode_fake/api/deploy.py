@@ -48,6 +48,10 @@ def check_deploy_fields(
     stackscript_id = check_int(errors, body, "stackscript_id")
     if stackscript_id is not None:
         _check_stackscript(context, errors, body, stackscript_id, image)
+    elif body.get("stackscript_data") is not None and not isinstance(
+        body["stackscript_data"], dict
+    ):
+        errors.add("stackscript_data", "stackscript_data must be an object of UDF values")
 
     metadata = body.get("metadata")
     if metadata is not None:

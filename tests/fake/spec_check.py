@@ -561,3 +561,46 @@ def _collect_filterable(schema: Any, prefix: str, found: list[str]) -> None:
             found.append(prefix + name)
         if child.get("type") == "object" or "properties" in child:
             _collect_filterable(child, f"{prefix}{name}.", found)
+
+
+def invalid_values(schema: Schema) -> list[tuple[str, Any]]:
+    """Return (label, value) pairs that break one rule of a property's schema each.
+
+    Covers the JSON type, `enum`, `minLength`/`maxLength`, `pattern`,
+    `minimum`/`maximum` and `minItems`/`maxItems`, and the type of string items.
+    Only values that the schema really rejects are returned.
+    """
+    candidates: list[tuple[str, Any]] = []
+    json_type = schema.get("type")
+    wrong_type = {
+        "string": 12345,
+        "integer": "not-a-number",
+        "number": "not-a-number",
+        "boolean": "yes",
+        "array": "not-a-list",
+        "object": "not-an-object",
+    }
+    if json_type in wrong_type:
+        candidates.append(("wrong-type", wrong_type[json_type]))
+    if json_type == "string":
+        if "enum" in schema:
+            candidates.append(("not-in-enum", "not-an-enum-value"))
+        if schema.get("minLength", 0) > 1:
+            candidates.append(("too-short", "a" * (schema["minLength"] - 1)))
+        if "maxLength" in schema:
+            candidates.append(("too-long", "a" * (schema["maxLength"] + 1)))
+        if "pattern" in schema:
+            candidates.append(("bad-pattern", "9-starts-with-a-digit"))
+    if json_type == "integer":
+        if "minimum" in schema:
+            candidates.append(("too-small", schema["minimum"] - 1))
+        if "maximum" in schema:
+            candidates.append(("too-large", schema["maximum"] + 1))
+    if json_type == "array":
+        items = schema.get("items", {})
+        if items.get("type") == "string":
+            candidates.append(("item-wrong-type", [12345]))
+        if schema.get("minItems", 0) > 0:
+            candidates.append(("too-few", []))
+    validator = OAS30Validator(schema, format_checker=oas30_format_checker)
+    return [(label, value) for label, value in candidates if not validator.is_valid(value)]

@@ -35,6 +35,7 @@ from tests.fake.spec_check import (
     drop_keyword,
     drop_operation_servers,
     filterable_fields,
+    invalid_values,
     load_spec,
     make_nullable,
     merge_all_of,
@@ -1111,11 +1112,73 @@ RATE_LIMITED = [
     Case("get-linode-instance", "GET", LINODE, 429, rate_limit="default", label="rate-limited"),
 ]
 
+# Request bodies for the spec-derived validation cases: a valid body for each operation
+# that takes one, and what the case must prepare. Each case breaks one property of it.
+VALID_BODIES: dict[str, tuple[str, dict[str, Any], str | None]] = {
+    "post-linode-instance": ("/v4/linode/instances", create_body(), None),
+    "put-linode-instance": (LINODE, {}, "running"),
+    "post-rebuild-linode-instance": (
+        LINODE + "/rebuild",
+        {"image": "linode/debian12", "root_pass": "{password}"},
+        "running",
+    ),
+    "post-resize-linode-instance": (LINODE + "/resize", {"type": "g6-standard-1"}, "running"),
+    "post-reset-linode-password": (LINODE + "/password", {"root_pass": "{password}"}, "offline"),
+    "post-boot-linode-instance": (LINODE + "/boot", {}, "offline"),
+    "post-reboot-linode-instance": (LINODE + "/reboot", {}, "running"),
+    "post-add-stack-script": (
+        "/v4/linode/stackscripts",
+        {"label": "{unique}", "images": ["linode/debian12"], "script": "#!/bin/bash\n"},
+        None,
+    ),
+    "put-stack-script": ("/v4/linode/stackscripts/{stackscript}", {}, "stackscript"),
+    "post-firewalls": (
+        "/v4/networking/firewalls",
+        {"label": "{unique}", "rules": {"inbound_policy": "DROP", "outbound_policy": "ACCEPT"}},
+        None,
+    ),
+    "put-firewall": (FIREWALL, {}, "firewall"),
+    "post-firewall-device": (
+        FIREWALL + "/devices",
+        {"id": "{linode}", "type": "linode"},
+        "offline",
+    ),
+}
+
+
+def spec_rule_cases() -> list[Case]:
+    """400 cases derived from the spec: each breaks one rule of one writable property."""
+    cases = []
+    for operation, (path, valid, setup) in VALID_BODIES.items():
+        _template, method, spec_operation = corrected_spec_operations()[operation]
+        content = spec_operation["requestBody"]["content"]
+        properties = content["application/json"]["schema"]["properties"]
+        for name, schema in properties.items():
+            if schema.get("readOnly"):
+                continue
+            for variant, value in invalid_values(schema):
+                cases.append(
+                    Case(
+                        operation,
+                        method.upper(),
+                        path,
+                        400,
+                        {**valid, name: value},
+                        field=name,
+                        setup=setup,
+                        spec_rejects=True,
+                        label=f"{name}-{variant}",
+                    )
+                )
+    return cases
+
+
 ALL_CASES = (
     success_cases()
     + auth_cases()
     + not_found_cases()
     + validation_cases()
+    + spec_rule_cases()
     + busy_cases()
     + RATE_LIMITED
 )
@@ -1129,6 +1192,7 @@ def prepare(case: Case, api: Api, world: World) -> dict[str, Any]:
     values: dict[str, Any] = {
         "missing": MISSING_ID,
         "password": strong_password(),
+        "unique": f"contract-{secrets.token_hex(4)}",
     }
     if case.setup == "running":
         values["linode"] = api.create_instance()
@@ -1235,8 +1299,10 @@ def test_operation_matches_spec(
         errors = response.json()["errors"]
         assert errors, "an error response must list at least one error"
         if case.field is not None:
-            fields = [error.get("field") for error in errors]
-            assert case.field in fields, f"no error names field {case.field!r}: {errors}"
+            fields = [str(error.get("field")) for error in errors]
+            nested = (case.field + ".", case.field + "[")
+            named = [name for name in fields if name == case.field or name.startswith(nested)]
+            assert named, f"no error names field {case.field!r}: {errors}"
         if case.reason is not None:
             reasons = [error["reason"] for error in errors]
             assert case.reason in reasons, f"no error has reason {case.reason!r}: {errors}"
