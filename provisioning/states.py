@@ -123,5 +123,6 @@ def try_transition(server: Server, to_state: str, **kwargs: Any) -> bool:
         transition(server, to_state, **kwargs)
     except TransitionRejected as exc:
         logger.info("%s", exc)
+        server.refresh_from_db(fields=["state"])  # another process may have moved it
         return False
     return True

@@ -100,3 +100,23 @@ def test_terminated_is_final(server):
             continue
         with pytest.raises(TransitionRejected):
             transition(server, target, actor="system")
+
+
+def test_try_transition_reloads_state_after_race(server):
+    from provisioning.states import try_transition
+
+    stale = Server.objects.get(pk=server.pk)
+    transition(server, State.PROVISIONING, actor="system")
+
+    assert try_transition(stale, State.PROVISIONING, actor="system") is False
+    assert stale.state == State.PROVISIONING
+
+
+def test_database_allows_one_active_operation(server):
+    from django.db import IntegrityError, transaction
+
+    from provisioning.models import Operation, OperationStatus
+
+    Operation.objects.create(server=server, kind="reboot", status=OperationStatus.RUNNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Operation.objects.create(server=server, kind="power_off", status=OperationStatus.WAITING)
