@@ -239,6 +239,16 @@ def create_firewall() -> dict[str, Any]:
     ):
         errors.add("devices.linodes", "devices.linodes must be a list of Linode ids")
         linode_ids = []
+    nodebalancer_ids = devices.get("nodebalancers") if isinstance(devices, dict) else None
+    if nodebalancer_ids is not None:
+        if not isinstance(nodebalancer_ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in nodebalancer_ids
+        ):
+            errors.add(
+                "devices.nodebalancers", "devices.nodebalancers must be a list of NodeBalancer ids"
+            )
+        elif nodebalancer_ids:
+            errors.add("devices.nodebalancers", "NodeBalancers are not supported by this fake")
     store = context.store
     with store.connection() as conn:
         store_instances.settle(conn, context.now())

@@ -34,6 +34,7 @@ LABEL_TAKEN_REASON = "Label must be unique among your Linodes"
 BUSY_REASON = "Linode busy."
 LIMIT_REASON = "Account Limit reached. Please open a support ticket."
 DEFAULT_SWAP_MB = 512
+CREATE_FAILED_MESSAGE = "Provisioning failed on the host; the Linode was left offline."
 BACKUP_DAYS = ("Scheduling", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday")
 BACKUP_DAYS += ("Friday", "Saturday")
 BACKUP_WINDOWS = ("Scheduling", *(f"W{hour}" for hour in range(0, 24, 2)))
@@ -102,8 +103,16 @@ def create_instance() -> dict[str, Any]:
     if body.get("backup_id") is not None:
         errors.add("backup_id", "Restoring from a backup is not supported by this fake")
     interfaces = _check_interfaces(errors, body.get("interfaces"))
-    if body.get("placement_group") is not None and not isinstance(body["placement_group"], dict):
+    placement_group = body.get("placement_group")
+    if placement_group is not None and not isinstance(placement_group, dict):
         errors.add("placement_group", "placement_group must be an object with an id")
+    elif placement_group is not None:
+        group_id = placement_group.get("id")
+        if isinstance(group_id, bool) or not isinstance(group_id, int):
+            errors.add("placement_group.id", "placement_group.id must be an integer")
+        else:
+            # The fake's account has no placement groups, so every id is unknown.
+            errors.add("placement_group.id", f"Placement group {group_id} not found")
     check_deploy_fields(context, errors, body, image, region)
     if image is None and body.get("root_pass") is not None and not errors.has("image"):
         errors.add("image", "image is required when root_pass is given")
@@ -281,6 +290,22 @@ def _schedule_create(
         return
     provision = settings.scaled(settings.timings["provision"])
     steps: list[tuple[float, str]] = [(0, "provisioning")]
+    failure_rate = settings.faults.create_failure_rate
+    if failure_rate > 0 and context.random.random() < failure_rate:
+        logger.info("provisioning of Linode %d will fail (injected fault)", linode_id)
+        store_instances.schedule(record, now, [*steps, (provision, "offline")])
+        event_log.record_event(
+            context.store,
+            conn,
+            action="linode_create",
+            entity=entity,
+            start=now,
+            end=now + provision,
+            secondary_entity=secondary,
+            message=CREATE_FAILED_MESSAGE,
+            failed=True,
+        )
+        return
     if booted:
         boot = settings.scaled(settings.timings["boot"])
         steps += [(provision, "booting"), (boot, "running")]
@@ -368,6 +393,8 @@ def _check_backup_schedule(errors: FieldErrors, value: Any) -> dict[str, str]:
         errors.add("backups", "backups must be an object")
         return {}
     schedule = value.get("schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        errors.add("backups.schedule", "backups.schedule must be an object")
     if not isinstance(schedule, dict):
         return {}
     result = {}

@@ -1147,16 +1147,34 @@ VALID_BODIES: dict[str, tuple[str, dict[str, Any], str | None]] = {
 }
 
 
+def writable_properties(schema: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield (dotted name, schema) for each writable property, and for those of sub-objects."""
+    for name, child in schema.get("properties", {}).items():
+        if child.get("readOnly"):
+            continue
+        yield prefix + name, child
+        if child.get("type") == "object" and child.get("properties") and not prefix:
+            yield from writable_properties(child, f"{name}.")
+
+
+def with_value(body: dict[str, Any], dotted_name: str, value: Any) -> dict[str, Any]:
+    """Return a copy of `body` with the field at `dotted_name` set to `value`."""
+    result = json.loads(json.dumps(body))
+    holder = result
+    *parents, last = dotted_name.split(".")
+    for parent in parents:
+        holder = holder.setdefault(parent, {})
+    holder[last] = value
+    return result
+
+
 def spec_rule_cases() -> list[Case]:
     """400 cases derived from the spec: each breaks one rule of one writable property."""
     cases = []
     for operation, (path, valid, setup) in VALID_BODIES.items():
         _template, method, spec_operation = corrected_spec_operations()[operation]
         content = spec_operation["requestBody"]["content"]
-        properties = content["application/json"]["schema"]["properties"]
-        for name, schema in properties.items():
-            if schema.get("readOnly"):
-                continue
+        for name, schema in writable_properties(content["application/json"]["schema"]):
             for variant, value in invalid_values(schema):
                 cases.append(
                     Case(
@@ -1164,7 +1182,7 @@ def spec_rule_cases() -> list[Case]:
                         method.upper(),
                         path,
                         400,
-                        {**valid, name: value},
+                        with_value(valid, name, value),
                         field=name,
                         setup=setup,
                         spec_rejects=True,
