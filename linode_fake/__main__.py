@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timings = ", ".join(f"{name}={seconds:g}" for name, seconds in DEFAULT_TIMINGS.items())
     parser.add_argument(
+        "--create-failure-rate",
+        type=float,
+        default=0.0,
+        help="share (0-1) of accepted Linode creates whose provisioning fails: the "
+        "linode_create event ends 'failed' and the Linode 'offline'",
+    )
+    parser.add_argument(
         "--timing",
         action="append",
         default=[],
@@ -150,6 +157,7 @@ def settings_from_args(args: argparse.Namespace) -> FakeSettings:
         latency=args.latency,
         drop_rate=args.drop_rate,
         lose_create_response=args.lose_create_response,
+        create_failure_rate=args.create_failure_rate,
     )
     settings.faults.validate()
     return settings

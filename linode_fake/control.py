@@ -47,6 +47,7 @@ def put_faults() -> dict[str, Any]:
             latency=float(current["latency"]),
             drop_rate=float(current["drop_rate"]),
             lose_create_response=float(current["lose_create_response"]),
+            create_failure_rate=float(current["create_failure_rate"]),
         )
         faults.validate()
     except (TypeError, ValueError) as error:

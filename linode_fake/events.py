@@ -26,6 +26,7 @@ RETENTION_SECONDS = 90 * 24 * 3600
 EVENT_FILTER = FilterSpec(["action", "created", "entity.id", "entity.type", "id", "read"])
 
 USERNAME = "fake-operator"
+FAILED_PERCENT = 50
 
 
 def linode_entity(linode_id: int, label: str) -> dict[str, Any]:
@@ -47,8 +48,10 @@ def record_event(
     end: float | None,
     secondary_entity: dict[str, Any] | None = None,
     message: str | None = None,
+    failed: bool = False,
 ) -> int:
-    """Store one event; `end=None` makes it a one-off `notification`."""
+    """Store one event; `end=None` makes it a one-off `notification`, and
+    `failed=True` makes it end `failed` instead of `finished`."""
     event_id = store.next_id("event")
     data = {
         "id": event_id,
@@ -58,6 +61,7 @@ def record_event(
         "entity": entity,
         "secondary_entity": secondary_entity,
         "message": message,
+        "failed": failed,
         "seen": False,
         "read": False,
         "username": USERNAME,
@@ -86,6 +90,9 @@ def render_event(data: dict[str, Any], now: float) -> dict[str, Any]:
     start, end = data["start"], data["end"]
     if end is None:
         status, percent, duration = "notification", None, 0.0
+    elif now >= end and data.get("failed"):
+        # A failed job keeps the progress it had; the fake puts it at half way.
+        status, percent, duration = "failed", FAILED_PERCENT, end - start
     elif now >= end:
         status, percent, duration = "finished", 100, end - start
     elif now < start:

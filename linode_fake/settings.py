@@ -45,7 +45,9 @@ class FaultSettings:
     """Faults injected into API requests (paths under /v4 and /v4beta).
 
     `error_rate`, `drop_rate` and `lose_create_response` are probabilities from
-    0 to 1; `latency` is added to every API request in real (unscaled) seconds.
+    0 to 1, and so is `create_failure_rate`, the share of accepted creates whose
+    provisioning fails: the `linode_create` event ends `failed` and the
+    Linode `offline`. `latency` is added to every API request in real (unscaled) seconds.
     """
 
     error_rate: float = 0.0
@@ -53,10 +55,11 @@ class FaultSettings:
     latency: float = 0.0
     drop_rate: float = 0.0
     lose_create_response: float = 0.0
+    create_failure_rate: float = 0.0
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting outside its range."""
-        for name in ("error_rate", "drop_rate", "lose_create_response"):
+        for name in ("error_rate", "drop_rate", "lose_create_response", "create_failure_rate"):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"fault {name} must be between 0 and 1, got {value!r}")

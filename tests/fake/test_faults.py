@@ -134,3 +134,18 @@ def test_control_endpoints_set_faults_and_clock() -> None:
 
         requests.put(control + "/instance-limit", json={"instance_limit": 0}, timeout=10)
         assert fake.instance_limit == 0
+
+
+def test_failed_create_ends_offline_with_failed_event(linode_fake: FakeHandle) -> None:
+    linode_fake.faults.create_failure_rate = 1.0
+    linode = create_linode(linode_fake).json()
+    assert linode["status"] == "provisioning"
+
+    linode_fake.clock.advance(10)
+
+    assert get(linode_fake, f"/linode/instances/{linode['id']}").json()["status"] == "offline"
+    xfilter = {"entity.id": linode["id"]}
+    events = get(linode_fake, "/account/events", xfilter=xfilter).json()["data"]
+    assert [event["action"] for event in events] == ["linode_create"]
+    assert events[0]["status"] == "failed"
+    assert events[0]["message"]
