@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 CANCELLABLE_STATES = frozenset(
     {"pending", "provisioning", "booting", "running", "suspended", "failed"}
 )
+# Wrong portal passwords allowed on the reveal form before it locks for a while.
+# NOTE: the count lives in Django's cache, which is per process with the default
+# local-memory backend, so each web process counts separately.
+REVEAL_MAX_FAILURES = 5
+REVEAL_LOCKOUT_SECONDS = 15 * 60
 # States after which nothing changes any more, so the page stops polling.
 FINAL_STATES = frozenset({"terminated"})
 
@@ -118,11 +124,21 @@ def reveal_password(request: HttpRequest) -> HttpResponse:
     if server is None:
         return redirect("dashboard")
 
+    failures_key = f"accounts.reveal-failures:{user.pk}"
+    if cache.get(failures_key, 0) >= REVEAL_MAX_FAILURES:
+        logger.warning("User %s is locked out of the root password reveal", user.pk)
+        message = f"Too many wrong passwords. Try again in {REVEAL_LOCKOUT_SECONDS // 60} minutes."
+        context = _dashboard_context(user, server, reveal_error=message)
+        return render(request, "dashboard/dashboard.html", context, status=429)
+
     form = PasswordConfirmForm(user, request.POST)
     if not form.is_valid():
         logger.warning("User %s entered a wrong password to reveal the root password", user.pk)
+        cache.add(failures_key, 0, REVEAL_LOCKOUT_SECONDS)
+        cache.incr(failures_key)
         context = _dashboard_context(user, server, reveal_form=form)
         return render(request, "dashboard/dashboard.html", context, status=400)
+    cache.delete(failures_key)
 
     root_password = reveal_root_password(server)
     if root_password is None:

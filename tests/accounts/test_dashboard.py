@@ -7,8 +7,10 @@ import logging
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.dashboard import REVEAL_MAX_FAILURES
 from accounts.models import User
 from provisioning.crypto import encrypt_secret
 from provisioning.models import Operation, Server
@@ -248,3 +250,34 @@ def test_reveal_of_other_customer_impossible(client, plans, running_server):
 
     assert response.status_code == 302
     assert ROOT_PASSWORD not in client.get(response["Location"]).content.decode()
+
+
+def test_reveal_locks_after_repeated_failures(customer_client, running_server):
+    cache.clear()
+    url = reverse("dashboard-root-password")
+    for attempt in range(REVEAL_MAX_FAILURES):
+        response = customer_client.post(url, {"password": f"guess {attempt}"})
+        assert response.status_code == 400, attempt
+
+    locked = customer_client.post(url, {"password": CUSTOMER_PASSWORD})
+
+    assert locked.status_code == 429
+    assert "Too many wrong passwords" in locked.content.decode()
+    assert ROOT_PASSWORD not in locked.content.decode()
+    cache.clear()
+
+
+def test_reveal_success_resets_failures(customer_client, running_server):
+    cache.clear()
+    url = reverse("dashboard-root-password")
+    for attempt in range(REVEAL_MAX_FAILURES - 1):
+        customer_client.post(url, {"password": f"guess {attempt}"})
+    customer_client.post(url, {"password": CUSTOMER_PASSWORD})
+    for attempt in range(REVEAL_MAX_FAILURES - 1):
+        customer_client.post(url, {"password": f"again {attempt}"})
+
+    response = customer_client.post(url, {"password": CUSTOMER_PASSWORD})
+
+    assert response.status_code == 200
+    assert ROOT_PASSWORD in response.content.decode()
+    cache.clear()
