@@ -312,7 +312,8 @@ class LinodeClient:
             body["tags"] = list(tags)
         if firewall is not None:
             body["firewall_id"] = object_id(firewall)
-        body["booted"] = booted
+        if image is not None or "backup_id" in extra:
+            body["booted"] = booted  # the API applies it to image and backup deploys only
         body.update(extra)
         data = self.transport.request("POST", "/linode/instances", json_body=body)
         return Linode(self, data["id"], data=data)

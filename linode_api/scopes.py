@@ -38,7 +38,7 @@ class Scope:
         return cls(family, level)
 
     def includes(self, other: Scope) -> bool:
-        """Whether holding this scope grants `other`."""
+        """Return whether holding this scope grants `other`."""
         if self.family == "*":
             return True
         if self.family != other.family:
@@ -101,7 +101,7 @@ class OAuthScopes:
 
     @staticmethod
     def families() -> list[ScopeFamily]:
-        """Every family listed above."""
+        """Return every family listed above."""
         return [value for value in vars(OAuthScopes).values() if isinstance(value, ScopeFamily)]
 
     @staticmethod
@@ -148,7 +148,7 @@ class ScopeSet:
         return any(scope.includes(item) for scope in self._scopes)
 
     def includes_all(self, scopes: Iterable[Scope | str]) -> bool:
-        """Whether every scope in `scopes` is granted."""
+        """Return whether every scope in `scopes` is granted."""
         return all(scope in self for scope in scopes)
 
     def __iter__(self) -> Iterator[Scope]:

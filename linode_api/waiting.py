@@ -1,11 +1,13 @@
 """Helpers that wait, with a timeout, for a Linode's status or for an event to finish.
 
 Waiting for an event works in two steps. `EventWatcher` records the id of the
-newest matching event before the action is sent; after the action, `wait()`
-polls for a matching event with a larger id and then follows that event until
-it finishes. Event ids grow with time, so comparing ids finds the new event
-however many older events the entity has, including events created within the
-same second as the action (timestamps only have whole seconds).
+newest matching event before the action is sent. After the action, `wait()`
+polls for a matching event with a larger id and follows it until it finishes.
+Event ids grow with time, so comparing ids finds the new event however many
+older events the entity has, including events created within the same second
+as the action (timestamps only have whole seconds).
+NOTE: the spec does not promise increasing event ids; Linode and the fake
+allocate them in order, and this module relies on that.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ def wait_for_status(
     Raises `WaitTimeoutError` naming the last status when `timeout` seconds pass.
     """
     _check_wait_settings(timeout, poll_interval)
-    wanted = {status} if isinstance(status, str) else set(status)
-    if not wanted:
+    expected = {status} if isinstance(status, str) else set(status)
+    if not expected:
         raise ValueError("status must name at least one status, such as 'running'")
     deadline = time.monotonic() + timeout
     last: str | None = None
@@ -67,12 +69,12 @@ def wait_for_status(
             if progress is not None:
                 progress(current)
             last = current
-        if current in wanted:
+        if current in expected:
             return obj
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WaitTimeoutError(
-                f"{obj!r} did not reach status {' or '.join(sorted(wanted))} within "
+                f"{obj!r} did not reach status {' or '.join(sorted(expected))} within "
                 f"{timeout:g} s; its last status was {last!r}"
             )
         sleep(min(poll_interval, remaining))
@@ -225,10 +227,10 @@ def _wait(
                 raise EventFailedError(event.id, event.action, event.message)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            what = (
+            outcome = (
                 f"event {event.id} ({event.action}) stayed {event.status!r}"
                 if event is not None
                 else f"no event matching {conditions} appeared"
             )
-            raise WaitTimeoutError(f"waited {timeout:g} s but {what}")
+            raise WaitTimeoutError(f"waited {timeout:g} s but {outcome}")
         sleep(min(poll_interval, remaining))

@@ -1,7 +1,7 @@
 """The lazy object model shared by every API resource.
 
 An `ApiObject` is created with its identifiers only and sends nothing until
-an attribute it does not hold is read; it then loads the object once with a
+an attribute it does not have is read. It then loads the object once with a
 GET. Attributes are declared with `Field` (read-only) and `MutableField`
 (writable through `save()`). Values are presented as Python types:
 timestamps become aware UTC datetimes, related ids become lazy objects
@@ -463,8 +463,8 @@ class ApiObject:
     def _assign(self, path: str, value: Any) -> None:
         if not self._is_mutable(path):
             top = path.split(".", 1)[0]
-            what = "read-only" if top in self._fields else "not a field of this object"
-            raise AttributeError(f"{type(self).__name__}.{path} is {what}; it cannot be assigned")
+            reason = "read-only" if top in self._fields else "not a field of this object"
+            raise AttributeError(f"{type(self).__name__}.{path} is {reason}; it cannot be assigned")
         self._views.pop(path, None)
         for prefix in list(self._changes):
             if prefix.startswith(path + "."):

@@ -75,6 +75,14 @@ def test_create_returns_linode_not_tuple(client: LinodeClient, sent: RequestReco
     assert body["tags"] == ["reseller", "customer-42"]
 
 
+def test_create_without_image_sends_no_credentials(
+    client: LinodeClient, sent: RequestRecorder
+) -> None:
+    linode = client.create_linode("g6-nanode-1", "us-east", label="empty-1")
+    assert sent.sent[0].body == {"type": "g6-nanode-1", "region": "us-east", "label": "empty-1"}
+    assert linode.status == "offline"
+
+
 def test_create_with_keys_only(client: LinodeClient, sent: RequestRecorder) -> None:
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5Zm9ydGhlY2xpZW50dGVzdHM customer@laptop"
     linode = client.create_linode(

@@ -136,9 +136,9 @@ def test_region_object_becomes_its_id(bulk: tuple[LinodeClient, RequestRecorder]
 
 def test_many_conditions_and_or(bulk: tuple[LinodeClient, RequestRecorder]) -> None:
     client, _ = bulk
-    wanted = [f"bulk{number:04d}" for number in (3, 14, 15, 92, 653)]
-    by_label = client.get_linodes(Filter(label__in=wanted))
-    assert sorted(linode.label for linode in by_label) == wanted
+    expected = [f"bulk{number:04d}" for number in (3, 14, 15, 92, 653)]
+    by_label = client.get_linodes(Filter(label__in=expected))
+    assert sorted(linode.label for linode in by_label) == expected
 
     contains = client.get_linodes(
         Filter(label__contains="bulk00") & (Filter(tags="tenth") | Filter(label="bulk0001"))

@@ -85,3 +85,15 @@ def test_tag_objects_lists_tagged_linodes() -> None:
     assert len(responses.calls) == 1
     assert list(tag.objects) == objects
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_delete_accepts_204_and_200() -> None:
+    client = LinodeClient("token-for-delete", BASE)
+    responses.delete(BASE + "/linode/instances/5", status=204)
+    responses.delete(BASE + "/linode/instances/6", json={})
+
+    Linode(client, 5).delete()
+    Linode(client, 6).delete()
+
+    assert [call.request.method for call in responses.calls] == ["DELETE", "DELETE"]
