@@ -1537,3 +1537,23 @@ def test_unmarked_field_rejected(
     assert response.status_code == 400, f"filter on {field}: {response.text[:300]}"
     checker.check_response(response, operation)
     assert [error.get("field") for error in response.json()["errors"]] == ["X-Filter"]
+
+
+def test_failed_create_event_matches_spec(api: Api, checker: SpecChecker, fake: Any) -> None:
+    saved = fake.faults
+    fake.faults = {"create_failure_rate": 1.0}
+    try:
+        linode = api.create_instance()
+    finally:
+        fake.faults = saved
+    x_filter = {"entity.id": linode, "action": "linode_create"}
+
+    response = listed(api, "/v4/account/events", x_filter)
+
+    assert response.status_code == 200, response.text[:300]
+    checker.check_response(response, "get-events")
+    [event] = response.json()["data"]
+    assert event["status"] == "failed"
+    assert event["message"]
+    single = api.call("GET", f"/v4/account/events/{event['id']}", token=fake.token)
+    checker.check_response(single, "get-event")

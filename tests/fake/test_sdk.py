@@ -27,6 +27,7 @@ from linode_api4 import (
     Type,
 )
 from linode_api4.objects.filtering import Filter
+from linode_api4.polling import EventError
 
 from linode_fake.testing import run_fake
 from tests.fake.spec_check import SpecChecker
@@ -286,6 +287,26 @@ def test_stackscript_firewall_and_rebuild(client: LinodeClient) -> None:
     instance.delete()
     firewall.delete()
     script.delete()
+
+
+def test_failed_create_raises_event_error(client: LinodeClient, fake: Any) -> None:
+    saved = fake.faults
+    fake.faults = {"create_failure_rate": 1.0}
+    try:
+        poller = client.polling.event_poller_create("linode", "linode_create")
+        instance = client.linode.instance_create(
+            "g6-nanode-1", "us-east", image="linode/debian12", root_pass=strong_password()
+        )
+    finally:
+        fake.faults = saved
+    poller.set_entity_id(instance.id)
+
+    with pytest.raises(EventError) as raised:
+        poller.wait_for_next_event_finished(timeout=int(WAIT_SECONDS), interval=POLL_INTERVAL)
+
+    assert raised.value.message, "a failed event carries a message"
+    wait_for_status(instance, "offline")
+    instance.delete()
 
 
 def test_api_error_carries_field(client: LinodeClient) -> None:
