@@ -289,6 +289,9 @@ class Transport:
                     headers=all_headers,
                     timeout=self.timeout,
                     auth=self._auth,
+                    # A followed redirect would turn a POST into a GET and could send the
+                    # token elsewhere; the API does not redirect, so a 3xx is an error.
+                    allow_redirects=False,
                 )
             except (
                 requests.ConnectionError,
@@ -357,6 +360,15 @@ class Transport:
     def _check(self, method: str, path: str, response: requests.Response) -> None:
         """Raise the error an error status stands for; return for a success status."""
         status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "no Location header")
+            raise UnexpectedResponseError(
+                f"the API redirected with HTTP {status} to {location}; check that base_url "
+                f"{self.base_url!r} is the API's root URL",
+                method=method,
+                path=path,
+                status=status,
+            )
         if status >= 500 and method not in IDEMPOTENT_METHODS:
             details = "; ".join(str(e) for e in parse_error_details(_json_or_none(response)))
             raise OutcomeUnknownError(

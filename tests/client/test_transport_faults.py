@@ -395,3 +395,17 @@ def test_bad_timeout_rejected(timeout: object) -> None:
 def test_bad_page_size_rejected(page_size: object) -> None:
     with pytest.raises(ValueError, match="page_size"):
         LinodeClient(TOKEN, BASE, page_size=page_size)  # type: ignore[arg-type]
+
+
+@responses.activate
+def test_redirect_is_not_followed(client: LinodeClient) -> None:
+    responses.post(
+        INSTANCES, status=301, headers={"Location": "https://127.0.0.1:9/v4/linode/instances"}
+    )
+
+    with pytest.raises(UnexpectedResponseError) as caught:
+        client.transport.request("POST", "/linode/instances", json_body={})
+
+    assert len(responses.calls) == 1
+    assert "redirected with HTTP 301" in str(caught.value)
+    assert "base_url" in str(caught.value)
