@@ -75,7 +75,7 @@ class FakeServer:
         # A short poll interval makes stop() return quickly, which tests notice.
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             name="linode-fake",
             daemon=True,
         )
