@@ -51,6 +51,8 @@ class SignupView(View):
         return render(request, self.template_name, {"form": SignupForm(initial=initial)})
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect("dashboard")
         form = SignupForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)

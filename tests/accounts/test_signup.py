@@ -248,3 +248,10 @@ def test_home_lists_plans_with_signup_links(client, plans):
     assert response.status_code == 200
     assert "Starter" in body
     assert f"{reverse('accounts:signup')}?plan=standard" in body
+
+
+def test_signup_post_when_logged_in_creates_nothing(customer_client, plans):
+    response = customer_client.post(reverse("accounts:signup"), signup_data())
+
+    assert response.status_code == 302
+    assert not User.objects.filter(email="dana@example.com").exists()
