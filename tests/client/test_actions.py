@@ -225,3 +225,33 @@ def test_tags_list(client: LinodeClient) -> None:
     assert [tag.label for tag in tags] == ["reseller"]
     assert tags[0] == Tag(client, "reseller")
     assert tags[0].label == "reseller"
+
+
+def test_firewall_and_stackscript_save(client: LinodeClient, sent: RequestRecorder) -> None:
+    firewall = client.create_firewall("fw-before", FIREWALL_RULES)
+    script = client.create_stackscript("ss-before", "#!/bin/bash\n", ["linode/debian12"])
+    sent.clear()
+
+    firewall.label = "fw-after"
+    firewall.save()
+    script.description = "Installs nothing"
+    script.save()
+
+    assert sent.calls() == [
+        ("PUT", f"/networking/firewalls/{firewall.id}"),
+        ("PUT", f"/linode/stackscripts/{script.id}"),
+    ]
+    assert sent.sent[0].body == {"label": "fw-after"}
+    assert sent.sent[1].body == {"description": "Installs nothing"}
+    assert Firewall(client, firewall.id).label == "fw-after"
+    assert StackScript(client, script.id).description == "Installs nothing"
+    with pytest.raises(AttributeError, match="read-only"):
+        script.deployments_total = 5  # type: ignore[misc]
+
+
+def test_event_mark_seen(client: LinodeClient) -> None:
+    client.create_linode("g6-nanode-1", "us-east", "linode/debian12", root_pass=ROOT_PASS)
+    event = client.get_events()[0]
+    assert event.seen is False
+    event.mark_seen()
+    assert event.reload().seen is True
