@@ -297,7 +297,8 @@ def terminate(operation: Operation, server: Server, client: LinodeClient) -> Non
 
 
 def _confirm_terminated(operation: Operation, server: Server, reason: str) -> None:
-    transition(
+    # Tracking may have confirmed the deletion first; the operation succeeded either way.
+    try_transition(
         server,
         State.TERMINATED,
         actor="system",

@@ -192,9 +192,10 @@ def apply_linode_status(server: Server, status: str, *, operation: Operation | N
 
 
 def _handle_missing(server: Server, waiting: Operation | None, summary: TrackSummary) -> None:
-    if server.state == State.TERMINATING:
+    deleting = waiting is not None and waiting.params.get("expect_status") == "gone"
+    if server.state in (State.TERMINATING, State.TERMINATED) or deleting:
         # The list no longer contains the Linode, so the API confirms the deletion.
-        if try_transition(
+        if server.state == State.TERMINATING and try_transition(
             server,
             State.TERMINATED,
             actor="system",

@@ -110,3 +110,21 @@ def test_pending_server_terminates_without_api_linode(fake, catalog, plan, custo
     assert state_of(server) == State.TERMINATED
     assert operation.kind == OperationKind.TERMINATE
     run_due_operations()
+
+
+def test_late_waiting_teardown_finishes_after_confirmation(fake, catalog, plan, customer):
+    # Tracking confirmed the deletion before the worker marked its operation waiting.
+    server = running_server(fake, plan, customer)
+    operation = services.request_termination(server, actor="customer:1")
+    executors.execute(operation.pk)
+    fake.clock.advance(60)
+    Server.objects.filter(pk=server.pk).update(state=State.TERMINATED)
+
+    tracking.track()
+    tracking.track()
+
+    operation.refresh_from_db()
+    assert operation.status == OperationStatus.SUCCEEDED
+    server.refresh_from_db()
+    assert server.missing_observations == 0
+    assert not server.findings.exists()
