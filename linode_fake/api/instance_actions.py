@@ -283,6 +283,8 @@ def resize_instance(linode_id: int) -> dict[str, Any]:
             swap = sum(int(d["size"]) for d in record["disks"] if d["filesystem"] == "swap")
             record["disks"][0]["size"] = max(0, int(new_type["disk"]) - swap)
             record["disks"][0]["updated"] = format_datetime(now)
+        # NOTE: warm and cold resizes take the same path here. A real warm
+        # resize keeps the Linode running until the migration ends.
         steps: list[tuple[float, str]] = [(0, "migrating")]
         if was_running:
             # The resize event finishes when the migration does, before the boot.
