@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -25,11 +26,15 @@ class LoggedRequest(NamedTuple):
     status: int
 
 
+# Entries kept in memory; older ones are dropped so a long-running fake stays small.
+MAX_ENTRIES = 100_000
+
+
 class RequestLog:
-    """A thread-safe list of the requests served, newest last."""
+    """A thread-safe record of the last MAX_ENTRIES requests served, newest last."""
 
     def __init__(self) -> None:
-        self._entries: list[LoggedRequest] = []
+        self._entries: deque[LoggedRequest] = deque(maxlen=MAX_ENTRIES)
         self._lock = threading.Lock()
 
     def append(self, entry: LoggedRequest) -> None:
