@@ -4,6 +4,10 @@ Each case sends one real HTTP request to the fake and validates the status and t
 body against the operation in the official spec 4.189.0 (see `spec_check`). Success
 paths, auth failures (401, 403), unknown ids (404), validation errors (400 naming the
 field), busy instances (400 "Linode busy.") and rate limits (429) each get their own case.
+Further cases come from the spec itself: one 400 for each rule of each writable request
+property, a filter and a sort on every field marked `__Filterable__`, and a rejected
+filter on every field that is not. A last test fails when the fake serves a route that
+has no case here.
 
 `SPEC_CORRECTIONS` below is the one list of places where the spec is known to be wrong
 about the real API; nothing else relaxes the validation.
@@ -25,7 +29,7 @@ import requests
 
 from linode_fake.app import create_app
 from linode_fake.store import Store
-from linode_fake.testing import run_fake
+from linode_fake.testing import FakeHandle, run_fake
 from tests.fake.spec_check import (
     SPEC_CACHE,
     SpecChecker,
@@ -226,13 +230,13 @@ def corrected_spec_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[Any]:
+def fake() -> Iterator[FakeHandle]:
     with run_fake(speed=100.0, instance_limit=1000) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def checker(fake: Any) -> SpecChecker:
+def checker(fake: FakeHandle) -> SpecChecker:
     return SpecChecker(corrected_spec(), fake.root_url)
 
 
@@ -252,7 +256,7 @@ class RedactedBody(dict):  # type: ignore[type-arg]
 class Api:
     """A thin raw-HTTP client for the fake, so the test gets exactly what went over the wire."""
 
-    def __init__(self, fake: Any) -> None:
+    def __init__(self, fake: FakeHandle) -> None:
         self.fake = fake
         self.session = requests.Session()
 
@@ -368,7 +372,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def api(fake: Any) -> Api:
+def api(fake: FakeHandle) -> Api:
     return Api(fake)
 
 
@@ -1267,7 +1271,7 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
-def token_for(case: Case, fake: Any) -> str | None:
+def token_for(case: Case, fake: FakeHandle) -> str | None:
     if case.token == "full":
         return fake.token
     if case.token == "none":
@@ -1287,7 +1291,7 @@ def exhaust_rate_limit(case: Case, api: Api, token: str, path: str, body: Any) -
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.id)
 def test_operation_matches_spec(
-    case: Case, api: Api, world: World, checker: SpecChecker, fake: Any
+    case: Case, api: Api, world: World, checker: SpecChecker, fake: FakeHandle
 ) -> None:
     values = prepare(case, api, world)
     path = fill(case.path, values)
@@ -1405,7 +1409,7 @@ def test_unknown_path_uses_error_envelope(api: Api, checker: SpecChecker) -> Non
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_injected_error_matches_spec(
-    status: int, api: Api, checker: SpecChecker, fake: Any
+    status: int, api: Api, checker: SpecChecker, fake: FakeHandle
 ) -> None:
     saved = fake.faults
     fake.faults = {"error_rate": 1.0, "error_statuses": (status,)}
@@ -1548,7 +1552,7 @@ def test_unmarked_field_rejected(
     assert [error.get("field") for error in response.json()["errors"]] == ["X-Filter"]
 
 
-def test_failed_create_event_matches_spec(api: Api, checker: SpecChecker, fake: Any) -> None:
+def test_failed_create_event_matches_spec(api: Api, checker: SpecChecker, fake: FakeHandle) -> None:
     saved = fake.faults
     fake.faults = {"create_failure_rate": 1.0}
     try:

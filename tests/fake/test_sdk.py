@@ -10,7 +10,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,7 +28,7 @@ from linode_api4 import (
 from linode_api4.objects.filtering import Filter
 from linode_api4.polling import EventError
 
-from linode_fake.testing import run_fake
+from linode_fake.testing import FakeHandle, run_fake
 from tests.fake.spec_check import SpecChecker
 from tests.fake.test_contract import corrected_spec
 
@@ -39,13 +38,13 @@ POLL_INTERVAL = 0.05
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[Any]:
+def fake() -> Iterator[FakeHandle]:
     with run_fake(speed=100.0) as server:
         yield server
 
 
 @pytest.fixture
-def client(fake: Any) -> Iterator[LinodeClient]:
+def client(fake: FakeHandle) -> Iterator[LinodeClient]:
     """An SDK client whose every response is checked against the spec after the test."""
     sdk = LinodeClient(fake.token, base_url=fake.api_url, page_size=100)
     responses: list[requests.Response] = []
@@ -148,7 +147,7 @@ def run_action(
     return event
 
 
-def test_instance_lifecycle(client: LinodeClient, fake: Any) -> None:
+def test_instance_lifecycle(client: LinodeClient, fake: FakeHandle) -> None:
     tag = f"sdk-{secrets.token_hex(4)}"
     create_poller = client.polling.event_poller_create("linode", "linode_create")
     instance = client.linode.instance_create(
@@ -289,7 +288,7 @@ def test_stackscript_firewall_and_rebuild(client: LinodeClient) -> None:
     script.delete()
 
 
-def test_failed_create_raises_event_error(client: LinodeClient, fake: Any) -> None:
+def test_failed_create_raises_event_error(client: LinodeClient, fake: FakeHandle) -> None:
     saved = fake.faults
     fake.faults = {"create_failure_rate": 1.0}
     try:
@@ -363,7 +362,7 @@ def approve_login(login_url: str) -> str:
     return query["code"][0]
 
 
-def test_login_client_oauth_flow(fake: Any) -> None:
+def test_login_client_oauth_flow(fake: FakeHandle) -> None:
     client_id = "sdk-" + secrets.token_hex(6)
     client_secret = secrets.token_urlsafe(24)
     redirect_uri = fake.root_url + "/sdk-callback"
