@@ -430,6 +430,9 @@ class ApiObject:
             return [_present_plain(item) for item in value]
         return value
 
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(key for key in self._data if key.isidentifier())})
+
     def __getattr__(self, name: str) -> Any:
         # Reached only for names that are not declared fields: keep what a newer API added.
         if name.startswith("_"):

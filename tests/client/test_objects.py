@@ -190,9 +190,16 @@ def test_lazy_load_keeps_unsaved_change(client: LinodeClient, sent: RequestRecor
     assert linode.status  # triggers the load
     assert len(sent) == 1
     assert linode.label == "local-change"
+    linode.alerts.cpu = 55
+    other = Linode(client, linode_id)
+    other.alerts.io = 2000
+    other.save()  # a concurrent edit of another nested field
+
     linode.reload()
     assert linode.label == "local-change"
-    assert linode.pending_changes() == {"label": "local-change"}
+    assert linode.alerts.cpu == 55
+    assert linode.alerts.io == 2000
+    assert linode.pending_changes() == {"label": "local-change", "alerts": {"cpu": 55}}
 
 
 def test_invalidate_drops_data_and_changes(client: LinodeClient, sent: RequestRecorder) -> None:
