@@ -70,6 +70,7 @@ def server_status(stack: PortalStack, session: requests.Session) -> dict[str, An
 
 
 def fake_linodes(stack: PortalStack, tag: str) -> list[dict[str, Any]]:
+    """Return the fake's Linodes carrying `tag`, filtered by the API and checked here."""
     response = requests.get(
         f"{stack.api_url}/linode/instances",
         headers={
@@ -79,7 +80,16 @@ def fake_linodes(stack: PortalStack, tag: str) -> list[dict[str, Any]]:
         timeout=HTTP_TIMEOUT_SECONDS,
     )
     response.raise_for_status()
-    return response.json()["data"]
+    filtered = response.json()["data"]
+    everything = requests.get(
+        f"{stack.api_url}/linode/instances",
+        headers={"Authorization": f"Bearer {stack.fake_token_argument()}"},
+        timeout=HTTP_TIMEOUT_SECONDS,
+    )
+    everything.raise_for_status()
+    tagged = [linode for linode in everything.json()["data"] if tag in linode["tags"]]
+    assert [linode["id"] for linode in filtered] == [linode["id"] for linode in tagged]
+    return tagged
 
 
 def test_signup_to_running_to_teardown(portal_stack: PortalStack):
