@@ -8,7 +8,7 @@ into `ApiError` subclasses and logs each request.
 Retry rules:
 
 - 429: the API rejected the request before acting on it, so any method is
-  retried after `Retry-After` seconds. When the API asks for a longer wait than
+  retried after `Retry-After` seconds. When `Retry-After` is longer than
   `max_retry_after`, `RateLimitedError` is raised at once instead.
 - 502, 503, 504, connection errors and read timeouts: GET, HEAD, PUT and
   DELETE are retried with exponential backoff and jitter. A POST is retried
@@ -34,7 +34,6 @@ import urllib3.exceptions
 from linode_api.errors import (
     ApiError,
     ConnectionFailedError,
-    LinodeError,
     OutcomeUnknownError,
     RateLimitedError,
     UnexpectedResponseError,
@@ -129,8 +128,8 @@ def scrub_exception(exc: requests.RequestException) -> None:
 
     The request and response it carries lose their `Authorization` header.
     The tracebacks of the chain are dropped, because frames inside requests
-    and urllib3 hold the headers in local variables that error reporters can
-    capture; the messages stay.
+    and urllib3 keep the headers in local variables that error reporters can
+    capture. The messages stay.
     """
     if isinstance(exc.request, requests.PreparedRequest):
         exc.request = scrub_request(exc.request)
@@ -171,8 +170,8 @@ def _was_request_sent(exc: requests.RequestException) -> bool:
     timeout, name resolution) proves that nothing was sent.
     NOTE: a pooled keep-alive connection that the server closed just before
     reuse also counts as "may have been sent", so such a POST raises
-    OutcomeUnknownError although the API never saw it; urllib3 discards most
-    closed connections before reuse, which keeps this rare.
+    OutcomeUnknownError although the API never received it. This is rare,
+    because urllib3 discards most closed connections before reuse.
     """
     if isinstance(exc, requests.ConnectTimeout):
         return False
@@ -290,7 +289,7 @@ class Transport:
                     timeout=self.timeout,
                     auth=self._auth,
                     # A followed redirect would turn a POST into a GET and could send the
-                    # token elsewhere; the API does not redirect, so a 3xx is an error.
+                    # token elsewhere. The API does not redirect, so a 3xx is an error.
                     allow_redirects=False,
                 )
             except (
@@ -472,6 +471,3 @@ def _json_or_none(response: requests.Response) -> Any:
         return response.json()
     except (ValueError, json.JSONDecodeError):
         return None
-
-
-__all__ = ["LinodeError", "Transport", "BearerAuth", "DEFAULT_TIMEOUT"]
