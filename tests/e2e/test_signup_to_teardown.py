@@ -162,5 +162,11 @@ def test_signup_to_running_to_teardown(portal_stack: PortalStack):
 
     wait_for(stack, "state terminated", TERMINATED_TIMEOUT_SECONDS, terminated_status)
     assert fake_linodes(stack, status["tag"]) == []
+    gone = requests.get(
+        f"{stack.api_url}/linode/instances/{status['linode_id']}",
+        headers={"Authorization": f"Bearer {stack.fake_token_argument()}"},
+        timeout=HTTP_TIMEOUT_SECONDS,
+    )
+    assert gone.status_code == 404, gone.text
     dashboard = session.get(f"{stack.base_url}/dashboard/", timeout=HTTP_TIMEOUT_SECONDS)
     assert "Your server was deleted" in dashboard.text
