@@ -100,7 +100,11 @@ def _send_verification(request: HttpRequest, user: User) -> bool:
 
 @require_GET
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """Follow a verification link: mark the address verified, start provisioning."""
+    """Follow a verification link: mark the address verified, start provisioning.
+
+    NOTE: a GET verifies, so a mail scanner that opens every link in a message
+    verifies the address (and starts the server) without the customer.
+    """
     try:
         user = user_for_token(token)
     except VerificationError as exc:
