@@ -271,3 +271,32 @@ def test_wait_for_port_gives_up_when_process_dies():
 
     assert not wait_for_port(port, timeout=10, alive=lambda: False)
     assert time.monotonic() - started < 1
+
+
+def test_runner_setup_command_failure_names_step():
+    runner = make_runner()
+
+    with pytest.raises(RunnerError, match="catalog failed with exit code 3; its output is above"):
+        runner.setup_command("catalog", python("print('no token'); raise SystemExit(3)"))
+
+    assert runner.output.tail("catalog") == ["no token"]
+
+
+def test_runner_checks_fake_port_in_demo_mode():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        free = free_test_port()
+        demo = make_runner(DEMO_MODE=True, LINODE_FAKE_PORT=port, PORTAL_PORT=free)
+        real = make_runner(DEMO_MODE=False, LINODE_FAKE_PORT=port, PORTAL_PORT=free)
+
+        with pytest.raises(RunnerError, match=f"LINODE_FAKE_PORT={port + 1} make run"):
+            demo.check_ports()
+        real.check_ports()
+
+
+def free_test_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
