@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +54,40 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    def clean(self) -> None:
+        """Check the regions list, and the type, regions and image against the catalog mirror."""
+        errors: dict[str, list[str]] = {}
+        regions = self.regions
+        if not isinstance(regions, list) or not regions:
+            errors["regions"] = ['Give a non-empty list of region ids, e.g. ["us-east"].']
+        elif not all(isinstance(region, str) and region for region in regions):
+            errors["regions"] = [f"Every region must be a region id string; got {regions!r}."]
+        if CatalogType.objects.exists():  # without a catalog there is nothing to check against
+            if not CatalogType.objects.filter(id=self.linode_type, present=True).exists():
+                errors.setdefault("linode_type", []).append(
+                    f"Linode type {self.linode_type!r} is not in the catalog; "
+                    "run `manage.py sync_catalog` or pick a listed type."
+                )
+            if not CatalogImage.objects.filter(id=self.image, present=True).exists():
+                errors.setdefault("image", []).append(
+                    f"Image {self.image!r} is not in the catalog; "
+                    "run `manage.py sync_catalog` or pick a listed image."
+                )
+            if "regions" not in errors:
+                known = set(
+                    CatalogRegion.objects.filter(id__in=regions, present=True).values_list(
+                        "id", flat=True
+                    )
+                )
+                missing = [region for region in regions if region not in known]
+                if missing:
+                    errors["regions"] = [
+                        f"Regions not in the catalog: {', '.join(missing)}; "
+                        "run `manage.py sync_catalog` or remove them."
+                    ]
+        if errors:
+            raise ValidationError(errors)
 
 
 class CatalogRegion(models.Model):

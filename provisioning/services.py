@@ -16,6 +16,7 @@ from provisioning import outbox
 from provisioning.crypto import decrypt_secret
 from provisioning.models import (
     OPEN_OPERATION_STATUSES,
+    CatalogImage,
     Operation,
     OperationKind,
     OperationStatus,
@@ -234,6 +235,11 @@ def request_power_action(
         if kind == OperationKind.RESET_PASSWORD and server.uses_ssh_key:
             raise TransitionNotAllowed(
                 "this server uses an SSH key; it has no root password to reset"
+            )
+        if image and not CatalogImage.objects.filter(id=image, present=True).exists():
+            raise ValueError(
+                f"Image {image!r} is not in the catalog; choose a listed image "
+                "or run `manage.py sync_catalog`."
             )
         params = {"image": image} if image else {}
         return outbox.enqueue(server, kind, actor=actor, params=params)

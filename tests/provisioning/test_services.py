@@ -281,3 +281,35 @@ def test_start_provisioning_after_cancel_does_not_raise(plan, customer, no_sends
 
     assert operation.pk == terminate.pk
     assert not Operation.objects.filter(kind=OperationKind.PROVISION).exists()
+
+
+def test_plan_clean_checks_catalog(catalog, plan):
+    from django.core.exceptions import ValidationError
+
+    plan.full_clean()  # the fixture plan is valid
+
+    plan.linode_type = "g9-imaginary-1"
+    plan.regions = ["us-east", "xx-nowhere"]
+    with pytest.raises(ValidationError) as error:
+        plan.full_clean()
+
+    assert "g9-imaginary-1" in str(error.value.message_dict["linode_type"])
+    assert "xx-nowhere" in str(error.value.message_dict["regions"])
+
+
+def test_plan_clean_rejects_empty_regions(plan):
+    from django.core.exceptions import ValidationError
+
+    plan.regions = []
+    with pytest.raises(ValidationError, match="non-empty list of region ids"):
+        plan.full_clean()
+
+
+def test_rebuild_rejects_unknown_image(catalog, plan, customer, no_sends):
+    server = Server.objects.create(
+        customer=customer, plan=plan, region="us-east", state=State.RUNNING, linode_id=9
+    )
+    with pytest.raises(ValueError, match="'linode/plan9' is not in the catalog"):
+        services.request_power_action(
+            server, OperationKind.REBUILD, actor="customer:1", image="linode/plan9"
+        )
