@@ -34,7 +34,7 @@ class Field(Generic[T]):
     """A read-only attribute of an API object.
 
     `api_name` is the key in the API's JSON when it differs from the Python
-    name (for example "site-type" for `site_type`). `timestamp=True` parses the
+    name (for example "class" for `class_`). `timestamp=True` parses the
     value into an aware datetime; `related` turns an id into a lazy object.
     `timestamps` names nested paths that hold timestamps, and `mutable_paths`
     names nested paths (below this field) that `save()` may send.

@@ -17,7 +17,8 @@ class Region(ApiObject):
     country = Field[str]()
     capabilities = Field[list[str]]()
     status = Field[str]()
-    site_type = Field[str]("site-type")
+    # The live API sends `site_type`; the 4.189.0 spec's `site-type` is a spec error.
+    site_type = Field[str]()
     resolvers = Field[Nested]()
     placement_group_limits = Field[Nested]()
 
