@@ -48,6 +48,8 @@ LINODE_CREATE_WINDOW_SECONDS = env_float("LINODE_CREATE_WINDOW_SECONDS", 15.0, m
 # Prefix of each portal Linode's label and per-server tag ("<prefix>-<uuid hex>").
 # Must start with a letter and may hold letters, digits and single dashes.
 LINODE_LABEL_PREFIX = env_str("LINODE_LABEL_PREFIX", "rp")
+# Cloud Firewall (its numeric id) attached to every Linode the portal creates; 0 attaches none.
+LINODE_FIREWALL_ID = env_int("LINODE_FIREWALL_ID", 0, minimum=0)
 
 # --- Provisioning jobs (seconds) ---------------------------------------------
 
@@ -206,12 +208,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: no broker server, messages are files under var/.
     _broker_dir = Path(env_str("CELERY_FILESYSTEM_DIR", str(VAR_DIR / "celery-broker")))
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast (remote control) exchanges; kombu's default is ./control.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
