@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from linode_api import (
@@ -220,6 +221,7 @@ def _create(operation: Operation, server: Server, client: LinodeClient) -> Linod
             stackscript_data=plan.stackscript_data or None,
             user_data=plan.user_data or None,
             booted=True,
+            firewall=settings.LINODE_FIREWALL_ID or None,
         )
     except BadRequestError as exc:
         if not is_label_in_use(exc):

@@ -269,3 +269,18 @@ def test_adopted_offline_linode_is_booted(fake, ordered):
 
     assert create_posts(fake) == 1  # only the test's own create
     assert fake.instances()[0]["status"] == "running"
+
+
+def test_configured_firewall_attached(fake, ordered, settings):
+    server, operation = ordered
+    firewall = LinodeClient(fake.token, fake.api_url).create_firewall(
+        "portal-default",
+        {"inbound_policy": "DROP", "outbound_policy": "ACCEPT", "inbound": [], "outbound": []},
+    )
+    settings.LINODE_FIREWALL_ID = firewall.id
+
+    executors.execute(operation.pk)
+
+    server.refresh_from_db()
+    devices = list(firewall.devices)
+    assert [device.entity.id for device in devices] == [server.linode_id]
