@@ -99,13 +99,22 @@ def set_status(record: Record, status: str, at: float) -> None:
     """Change the status and keep the uptime bookkeeping right."""
     api = record["api"]
     previous = api["status"]
+    periods = record.setdefault("running_periods", [])
     if previous == "running" and status != "running" and record["running_since"] is not None:
         record["uptime"] += at - record["running_since"]
+        periods.append([record["running_since"], at])
         record["running_since"] = None
     if status == "running" and previous != "running":
         record["running_since"] = at
     api["status"] = status
     api["updated"] = format_datetime(at)
+
+
+def was_running(record: Record, at: float) -> bool:
+    """Return whether the instance was running at time `at`."""
+    if record["running_since"] is not None and record["running_since"] <= at:
+        return True
+    return any(start <= at < end for start, end in record.get("running_periods", []))
 
 
 def uptime(record: Record, now: float) -> float:
@@ -249,6 +258,7 @@ def new_record(
         "api": api_fields,
         "timeline": [],
         "running_since": None,
+        "running_periods": [],  # [start, end] of each finished run
         "uptime": 0.0,
         "created_at": now,
         "disks": [],

@@ -150,18 +150,22 @@ def get_stats(linode_id: int) -> dict[str, Any]:
 
 
 def _stats(record: Record, now: float) -> dict[str, Any]:
-    """Build a day of five-minute points since creation, steady per instance."""
+    """Build a day of five-minute points since creation: steady pseudo-random
+    values while the instance ran, zeros while it did not."""
     linode_id = record["api"]["id"]
     start = max(record["created_at"], now - STATS_WINDOW_SECONDS)
     first = int(math.ceil(start / STATS_STEP_SECONDS)) * STATS_STEP_SECONDS
     stamps = list(range(first, int(now) + 1, STATS_STEP_SECONDS))
     vcpus = int(record["api"]["specs"]["vcpus"])
 
+    running = [store_instances.was_running(record, stamp) for stamp in stamps]
+
     def series(name: str, scale: float) -> list[list[float]]:
         points = []
-        for stamp in stamps:
+        for stamp, up in zip(stamps, running, strict=True):
             rng = random.Random(f"{linode_id}:{name}:{stamp}")
-            points.append([stamp * 1000, round(rng.random() * scale, 2)])
+            value = round(rng.random() * scale, 2) if up else 0.0
+            points.append([stamp * 1000, value])
         return points
 
     return {

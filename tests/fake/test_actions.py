@@ -278,3 +278,15 @@ def test_delete_during_provisioning_cancels_boot(fake: FakeHandle) -> None:
     assert get(fake, f"/linode/instances/{linode_id}").status_code == 404
     assert events_for(fake, linode_id, "linode_boot") == []
     assert len(events_for(fake, linode_id, "linode_delete")) == 1
+
+
+def test_stats_are_zero_while_offline(fake: FakeHandle) -> None:
+    linode_id = running_linode(fake)
+    fake.clock.advance(3600)
+    post(fake, f"/linode/instances/{linode_id}/shutdown")
+    fake.clock.advance(3600)
+
+    cpu = get(fake, f"/linode/instances/{linode_id}/stats").json()["cpu"]
+
+    assert any(value > 0 for _, value in cpu[:10])
+    assert all(value == 0 for _, value in cpu[-10:])
