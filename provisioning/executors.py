@@ -45,6 +45,8 @@ OUTCOME_UNKNOWN_RETRY_SECONDS = 5.0
 # Seconds to wait after a 400 "Linode busy." (another job is running on the Linode).
 BUSY_RETRY_SECONDS = 3.0
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
+# Seconds between checks whether a Linode finished shutting down (about 15 s at speed 1).
+SHUTDOWN_POLL_SECONDS = 5.0
 
 
 class RetryLater(Exception):
@@ -396,7 +398,8 @@ def reset_password(operation: Operation, server: Server, client: LinodeClient) -
         if status not in ("shutting_down",):
             Linode(client, linode_id).shutdown()
         outbox.record_progress(operation, phase="shutdown_sent")
-        raise RetryLater("waiting for the Linode to shut down", 2.0, count_attempt=False)
+        # Counted, so a Linode that never shuts down fails the operation in the end.
+        raise RetryLater("waiting for the Linode to shut down", SHUTDOWN_POLL_SECONDS)
     if operation.phase in ("", "shutdown_sent"):
         password = stored_or_new_root_password(server, replace=True)
         Linode(client, linode_id).reset_root_password(password)
