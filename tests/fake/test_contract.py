@@ -240,17 +240,21 @@ def checker(fake: FakeHandle) -> SpecChecker:
     return SpecChecker(corrected_spec(), fake.root_url)
 
 
-def strong_password() -> str:
-    """Return a random root password that passes any strength check."""
-    return "Rp-" + secrets.token_urlsafe(24)
+class Secret(str):
+    """A string whose repr is redacted, so traceback arguments never show a password or token.
 
+    It is still a plain `str` for JSON encoding, headers and comparisons.
+    """
 
-class RedactedBody(dict):  # type: ignore[type-arg]
-    """A request body whose repr hides passwords, so failure tracebacks never show one."""
+    __slots__ = ()
 
     def __repr__(self) -> str:
-        shown = {key: "<redacted>" if key == "root_pass" else value for key, value in self.items()}
-        return f"RedactedBody({shown!r})"
+        return "'<redacted>'"
+
+
+def strong_password() -> Secret:
+    """Return a random root password that passes any strength check."""
+    return Secret("Rp-" + secrets.token_urlsafe(24))
 
 
 class Api:
@@ -259,6 +263,11 @@ class Api:
     def __init__(self, fake: FakeHandle) -> None:
         self.fake = fake
         self.session = requests.Session()
+
+    @property
+    def token(self) -> Secret:
+        """The fake's full-access token."""
+        return Secret(self.fake.token)
 
     def call(
         self,
@@ -284,7 +293,7 @@ class Api:
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:
         """Call with the full-access token and return the JSON of a 200 response."""
-        response = self.call(method, path, token=self.fake.token, body=body)
+        response = self.call(method, path, token=self.token, body=body)
         assert response.status_code == 200, f"{method} {path}: {response.text}"
         return response.json()
 
@@ -301,7 +310,7 @@ class Api:
             "booted": booted,
             **extra,
         }
-        linode = self.ok("POST", "/v4/linode/instances", RedactedBody(body))
+        linode = self.ok("POST", "/v4/linode/instances", body)
         if settle:
             self.settle()
         return int(linode["id"])
@@ -1265,20 +1274,20 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
             return values[whole.group(1)]
         return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), value)
     if isinstance(value, dict):
-        return RedactedBody({key: fill(item, values) for key, item in value.items()})
+        return {key: fill(item, values) for key, item in value.items()}
     if isinstance(value, list):
         return [fill(item, values) for item in value]
     return value
 
 
-def token_for(case: Case, fake: FakeHandle) -> str | None:
+def token_for(case: Case, fake: FakeHandle) -> Secret | None:
     if case.token == "full":
-        return fake.token
+        return Secret(fake.token)
     if case.token == "none":
         return None
     if case.token == "invalid":
-        return "not-a-token-" + secrets.token_hex(8)
-    return fake.add_token(scopes=case.token)
+        return Secret("not-a-token-" + secrets.token_hex(8))
+    return Secret(fake.add_token(scopes=case.token))
 
 
 def exhaust_rate_limit(case: Case, api: Api, token: str, path: str, body: Any) -> None:
@@ -1301,7 +1310,7 @@ def test_operation_matches_spec(
     token = token_for(case, fake)
     restore_limits: Callable[[], None] | None = None
     if case.rate_limit is not None:
-        token = fake.add_token(scopes="*")
+        token = Secret(fake.add_token(scopes="*"))
         saved = fake.rate_limits[case.rate_limit]
 
         def restore_limits() -> None:
@@ -1393,7 +1402,7 @@ def test_every_operation_has_cases(checker: SpecChecker) -> None:
 
 
 def test_wrong_method_uses_error_envelope(api: Api, checker: SpecChecker) -> None:
-    response = api.call("PATCH", "/v4/linode/instances", token=api.fake.token)
+    response = api.call("PATCH", "/v4/linode/instances", token=api.token)
 
     assert response.status_code == 405
     checker.check_error_envelope(response)
@@ -1401,7 +1410,7 @@ def test_wrong_method_uses_error_envelope(api: Api, checker: SpecChecker) -> Non
 
 
 def test_unknown_path_uses_error_envelope(api: Api, checker: SpecChecker) -> None:
-    response = api.call("GET", "/v4/linode/no-such-collection", token=api.fake.token)
+    response = api.call("GET", "/v4/linode/no-such-collection", token=api.token)
 
     assert response.status_code == 404
     checker.check_error_envelope(response)
@@ -1414,7 +1423,7 @@ def test_injected_error_matches_spec(
     saved = fake.faults
     fake.faults = {"error_rate": 1.0, "error_statuses": (status,)}
     try:
-        response = api.call("GET", "/v4/linode/instances", token=fake.token)
+        response = api.call("GET", "/v4/linode/instances", token=api.token)
     finally:
         fake.faults = saved
 
@@ -1468,7 +1477,7 @@ def listed(
 ) -> requests.Response:
     headers = {"X-Filter": json.dumps(x_filter)} if x_filter is not None else {}
     query = f"?page_size={page_size}"
-    return api.call("GET", path + query, token=api.fake.token, headers=headers)
+    return api.call("GET", path + query, token=api.token, headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -1568,5 +1577,5 @@ def test_failed_create_event_matches_spec(api: Api, checker: SpecChecker, fake: 
     [event] = response.json()["data"]
     assert event["status"] == "failed"
     assert event["message"]
-    single = api.call("GET", f"/v4/account/events/{event['id']}", token=fake.token)
+    single = api.call("GET", f"/v4/account/events/{event['id']}", token=api.token)
     checker.check_response(single, "get-event")

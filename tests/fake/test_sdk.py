@@ -30,7 +30,7 @@ from linode_api4.polling import EventError
 
 from linode_fake.testing import FakeHandle, run_fake
 from tests.fake.spec_check import SpecChecker
-from tests.fake.test_contract import corrected_spec
+from tests.fake.test_contract import Secret, corrected_spec
 
 # Seconds a test waits for a state that the fake at speed 100 reaches in well under one.
 WAIT_SECONDS = 20.0
@@ -46,7 +46,7 @@ def fake() -> Iterator[FakeHandle]:
 @pytest.fixture
 def client(fake: FakeHandle) -> Iterator[LinodeClient]:
     """An SDK client whose every response is checked against the spec after the test."""
-    sdk = LinodeClient(fake.token, base_url=fake.api_url, page_size=100)
+    sdk = LinodeClient(Secret(fake.token), base_url=fake.api_url, page_size=100)
     responses: list[requests.Response] = []
     sdk.session.hooks["response"].append(lambda response, **_: responses.append(response))
     yield sdk
@@ -74,8 +74,8 @@ def wait_for_status(instance: Instance, status: str) -> None:
     wait_until(reached, f"Linode {instance.id} to be {status}")
 
 
-def strong_password() -> str:
-    return "Sdk-" + secrets.token_urlsafe(24)
+def strong_password() -> Secret:
+    return Secret("Sdk-" + secrets.token_urlsafe(24))
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def approve_login(login_url: str) -> str:
 
 def test_login_client_oauth_flow(fake: FakeHandle) -> None:
     client_id = "sdk-" + secrets.token_hex(6)
-    client_secret = secrets.token_urlsafe(24)
+    client_secret = Secret(secrets.token_urlsafe(24))
     redirect_uri = fake.root_url + "/sdk-callback"
     fake.add_oauth_client(client_id, client_secret, redirect_uri)
     login = LinodeLoginClient(client_id, client_secret, base_url=fake.login_url)
@@ -375,6 +375,7 @@ def test_login_client_oauth_flow(fake: FakeHandle) -> None:
     )
     code = approve_login(url)
     token, scopes, expiry, refresh_token = login.finish_oauth(code)
+    token, refresh_token = Secret(token), Secret(refresh_token)
 
     assert set(scopes) == {OAuthScopes.Linodes.read_only, OAuthScopes.Events.read_only}
     assert refresh_token
@@ -385,6 +386,7 @@ def test_login_client_oauth_flow(fake: FakeHandle) -> None:
     assert forbidden.value.status == 403
 
     new_token, new_scopes, _expiry, new_refresh = login.refresh_oauth_token(refresh_token)
+    new_token = Secret(new_token)
     assert new_token != token
     assert new_refresh != refresh_token
     assert set(new_scopes) == set(scopes)
