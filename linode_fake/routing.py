@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
 from linode_fake.auth import authenticate, scopes_header
 from linode_fake.context import fake
@@ -56,7 +56,9 @@ def operation(
 
 
 def add_api_headers(response: Response) -> Response:
-    """Add the headers the real API sends with every response."""
+    """Add the headers the real API sends with every response (API paths only)."""
+    if not request.path.startswith("/v4/"):
+        return response
     response.headers["X-Spec-Version"] = "4.189.0"
     caller = g.get("caller")
     if caller is not None and not caller.anonymous:
