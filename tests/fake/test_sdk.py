@@ -180,6 +180,14 @@ def test_instance_lifecycle(client: LinodeClient, fake: FakeHandle) -> None:
     assert instance.ipv6 and instance.ipv6.endswith("/128")
     assert instance.type.id == "g6-nanode-1"
     assert instance.region.id == "us-east"
+    ips = instance.ips
+    assert ips.ipv4.public[0].address == instance.ipv4[0]
+    assert ips.ipv6.slaac.address == instance.ipv6.split("/")[0]
+    assert [disk.filesystem for disk in instance.disks] == ["ext4", "swap"]
+    assert instance.configs[0].devices.sda.id == instance.disks[0].id
+    fake.clock.advance(3600)  # stats start a few minutes after the create
+    assert instance.transfer.quota == instance.specs.transfer
+    assert instance.stats["cpu"], "an hour of uptime has CPU points"
 
     run_action(client, instance, "linode_shutdown", instance.shutdown)
     wait_for_status(instance, "offline")
