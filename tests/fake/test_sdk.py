@@ -124,6 +124,23 @@ def test_images_filtered_by_vendor(client: LinodeClient) -> None:
     assert all("Ubuntu" in image.label for image in ubuntu)
 
 
+def test_rate_limited_list_retried(client: LinodeClient, fake: FakeHandle) -> None:
+    saved = fake.rate_limits["images_list"]
+    fake.rate_limits["images_list"] = (1, 60.0)
+    fake.clear_request_log()
+    try:
+        first = list(client.images())
+        second = list(client.images())
+    finally:
+        fake.rate_limits["images_list"] = saved
+
+    assert [image.id for image in second] == [image.id for image in first]
+    statuses = [entry.status for entry in fake.request_log if entry.path == "/v4/images"]
+    # The SDK waited out Retry-After (at least 1 s) and asked again.
+    assert statuses[:2] == [200, 429]
+    assert statuses[-1] == 200
+
+
 def test_unknown_filter_field_rejected(client: LinodeClient) -> None:
     with pytest.raises(ApiError) as raised:
         list(client.linode.types(Filter({"price": 5})))
