@@ -329,6 +329,8 @@ class JobRun(models.Model):
     last_failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_summary = models.JSONField(default=dict, blank=True)
+    # Set while a run is in progress, so a second run that starts meanwhile skips.
+    running_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

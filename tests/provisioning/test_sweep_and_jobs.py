@@ -211,3 +211,17 @@ def test_periodic_tasks_record_success(fake, db):
         "sweep_operations",
         "sync_catalog",
     ]
+
+
+def test_overlapping_job_run_skips(fake, db):
+    from provisioning.jobs import take_lease
+
+    assert take_lease("track_servers", interval_seconds=2) is True  # a run in progress
+
+    assert tasks.track_servers() == {"skipped": True}
+
+    JobRun.objects.filter(name="track_servers").update(
+        running_until=timezone.now() - timedelta(seconds=1)
+    )  # the holder died and its lease ran out
+    assert tasks.track_servers()["servers"] == 0
+    assert JobRun.objects.get(name="track_servers").running_until is None
