@@ -1213,8 +1213,31 @@ def beta_cases() -> list[Case]:
     ]
 
 
+def spec_scopes(operation: str) -> str:
+    """Return the OAuth scopes the spec's `security` block names for an operation.
+
+    An empty list means any valid token; a token for an unrelated resource stands for it.
+    """
+    for requirement in SPEC_OPERATIONS[operation][2].get("security", []):
+        if "oauth" in requirement:
+            return " ".join(requirement["oauth"]) or "domains:read_only"
+    raise ValueError(f"{operation} has no oauth security requirement")
+
+
+def exact_scope_cases() -> list[Case]:
+    """Each scoped success case again, with a token holding only the scopes the spec names."""
+    return [
+        dataclasses.replace(case, token=spec_scopes(case.operation), label="exact-scope")
+        for case in success_cases()
+        if case.token == "full"
+        and not case.label
+        and "security" in SPEC_OPERATIONS[case.operation][2]
+    ]
+
+
 ALL_CASES = (
     success_cases()
+    + exact_scope_cases()
     + beta_cases()
     + auth_cases()
     + not_found_cases()
