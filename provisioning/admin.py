@@ -133,11 +133,16 @@ class ServerAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "plan")
     actions = [retry_provisioning, tear_down, suspend, resume]
     inlines = [OperationInline, TransitionInline, FindingInline]
+    # Plan, region and SSH key are fixed once the Linode exists (a change would
+    # need a resize, a migration or a rebuild); the operator edits standing and attention.
     readonly_fields = (
         "uuid",
         "label",
         "linode_tag",
         "customer",
+        "plan",
+        "region",
+        "ssh_key",
         "state",
         "linode_id",
         "linode_status",
