@@ -57,8 +57,8 @@ def place_order(*, customer: User, plan: Plan, region: str, ssh_key: str = "") -
         raise OrderRejected(" ".join(problems))
     if Server.objects.filter(customer=customer).exists():
         raise OrderRejected(
-            f"{customer.email} already has a server; each customer can have one. "
-            "Cancel the existing server first or contact support."
+            f"{customer.email} already has a server, and each account holds one server "
+            "(a cancelled one included). Contact support to order another."
         )
     try:
         with transaction.atomic():
@@ -68,7 +68,7 @@ def place_order(*, customer: User, plan: Plan, region: str, ssh_key: str = "") -
     except IntegrityError:
         # The one-server-per-customer constraint caught a concurrent order.
         raise OrderRejected(
-            f"{customer.email} already has a server; each customer can have one."
+            f"{customer.email} already has a server, and each account holds one server."
         ) from None
     logger.info(
         "server %s: ordered by customer %s (plan %s, region %s)",
