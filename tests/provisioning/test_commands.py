@@ -92,3 +92,20 @@ def test_check_linode_rejected_token(fake, db, settings):
     with pytest.raises(CommandError, match="invalid, expired or revoked") as error:
         run("check_linode")
     assert "not-a-valid-token" not in str(error.value)
+
+
+def test_check_linode_unreachable_api(db, settings, no_client_backoff):
+    settings.LINODE_API_URL = "http://127.0.0.1:9/v4"  # nothing listens on the discard port
+    settings.LINODE_TOKEN = "some-token"
+    with pytest.raises(
+        CommandError, match="Could not reach the Linode API at http://127.0.0.1:9/v4"
+    ):
+        run("check_linode")
+
+
+def test_sync_catalog_command_reports_failure(db, settings, no_client_backoff):
+    settings.LINODE_API_URL = "http://127.0.0.1:9/v4"
+    settings.LINODE_TOKEN = "some-token"
+    with pytest.raises(CommandError, match="check_linode"):
+        run("sync_catalog")
+    assert JobRun.objects.get(name="sync_catalog").last_failed_at is not None
