@@ -495,7 +495,7 @@ def success_cases() -> list[Case]:
                 "region": "us-east",
                 "image": "linode/debian12",
                 "root_pass": "{password}",
-                "label": "contract-create",
+                "label": "{unique}",
                 "tags": ["contract", "created"],
                 "booted": True,
                 "metadata": {"user_data": "I2Nsb3VkLWNvbmZpZwo="},
@@ -506,7 +506,7 @@ def success_cases() -> list[Case]:
             "put-linode-instance",
             "PUT",
             LINODE,
-            body={"label": "contract-put", "tags": ["contract"], "watchdog_enabled": False},
+            body={"label": "{unique}", "tags": ["contract"], "watchdog_enabled": False},
             setup="running",
         ),
         Case("delete-linode-instance", "DELETE", LINODE, setup="running"),
@@ -549,7 +549,7 @@ def success_cases() -> list[Case]:
             "POST",
             "/v4/networking/firewalls",
             body={
-                "label": "contract-fw",
+                "label": "{unique}",
                 "tags": ["contract"],
                 "rules": {
                     "inbound_policy": "DROP",
@@ -587,7 +587,7 @@ def success_cases() -> list[Case]:
             "put-firewall",
             "PUT",
             FIREWALL,
-            body={"label": "contract-put-fw", "status": "disabled", "tags": ["contract"]},
+            body={"label": "{unique}", "status": "disabled", "tags": ["contract"]},
             setup="firewall",
         ),
     ]
