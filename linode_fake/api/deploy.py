@@ -10,6 +10,31 @@ from linode_fake.context import FakeContext
 from linode_fake.errors import FieldErrors
 from linode_fake.validation import check_int, check_root_pass, check_str_list
 
+SSH_KEY_TYPES = (
+    "ssh-rsa",
+    "ssh-dss",
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+
+
+def is_ssh_public_key(text: str) -> bool:
+    """Return whether `text` looks like an OpenSSH public key line: a known
+    key type, then base64 data that starts with the same type name."""
+    parts = text.strip().split()
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+        return False
+    data = parts[1] + "=" * (-len(parts[1]) % 4)  # tolerate missing padding
+    try:
+        blob = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return blob[4 : 4 + len(parts[0])] == parts[0].encode()
+
 
 def image_entity(image: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -37,6 +62,13 @@ def check_deploy_fields(
     """
     root_pass = body.get("root_pass")
     keys = check_str_list(errors, body, "authorized_keys")
+    for index, key in enumerate(keys or []):
+        if not is_ssh_public_key(key):
+            errors.add(
+                "authorized_keys",
+                f"authorized_keys[{index}] is not a valid SSH public key; "
+                "expected e.g. 'ssh-ed25519 AAAA... comment'",
+            )
     check_str_list(errors, body, "authorized_users")
     if root_pass is not None:
         check_root_pass(errors, root_pass, context.settings.password_min_score)

@@ -40,6 +40,8 @@ from tests.fake.helpers import (
         ({"tags": "reseller"}, "tags"),
         ({"tags": ["ab"]}, "tags"),
         ({"firewall_id": 4242}, "firewall_id"),
+        ({"root_pass": None, "authorized_keys": ["ssh-rsa not-a-key"]}, "authorized_keys"),
+        ({"authorized_keys": ["just some text"]}, "authorized_keys"),
         ({"stackscript_id": 4242}, "stackscript_id"),
         ({"metadata": {"user_data": "not base64!"}}, "metadata.user_data"),
         ({"interfaces": [{"purpose": "satellite"}]}, "interfaces[0].purpose"),
