@@ -594,7 +594,7 @@ def success_cases() -> list[Case]:
 
 
 # Operations with a token requirement, with the scope a 403 token lacks. A read is
-# refused to a token of an unrelated resource, a write to the read-only level.
+# rejected for a token of an unrelated resource, a write for the read-only level.
 SCOPED = {
     "get-account": "domains:read_only",
     "get-events": "linodes:read_only",
@@ -1205,7 +1205,7 @@ def spec_rule_cases() -> list[Case]:
 
 
 def beta_cases() -> list[Case]:
-    """The reads again under /v4beta, which answers exactly like /v4."""
+    """The reads again under /v4beta, which must behave exactly like /v4."""
     return [
         dataclasses.replace(case, path="/v4beta/" + case.path[len("/v4/") :], label="v4beta")
         for case in success_cases()
@@ -1413,14 +1413,14 @@ def implemented_operations(checker: SpecChecker) -> dict[str, str]:
 def test_every_operation_has_cases(checker: SpecChecker) -> None:
     implemented = implemented_operations(checker)
     succeeded = {case.operation for case in ALL_CASES if case.status == 200}
-    refused = {case.operation for case in ALL_CASES if case.status in (401, 403)}
+    rejected = {case.operation for case in ALL_CASES if case.status in (401, 403)}
 
     assert len(implemented) >= 40, f"only {len(implemented)} operations found"
     missing = {op: route for op, route in implemented.items() if op not in succeeded}
     assert not missing, f"operations without a success case: {missing}"
     public = {op for op in implemented if "security" not in SPEC_OPERATIONS[op][2]}
     assert public == {"get-regions", "get-region", "get-linode-types", "get-linode-type"}
-    unchecked = {op: route for op, route in implemented.items() if op not in refused | public}
+    unchecked = {op: route for op, route in implemented.items() if op not in rejected | public}
     assert not unchecked, f"operations without an auth case: {unchecked}"
 
 
