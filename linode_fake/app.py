@@ -34,6 +34,8 @@ def create_app(
     app = Flask("linode_fake")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
+    # Bodies larger than this get a 413; a StackScript may hold up to 1 MiB of script.
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
     app.extensions[EXTENSION_KEY] = FakeContext(
         store=store,
         settings=settings,
