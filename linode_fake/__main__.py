@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="minimum zxcvbn score (0-4) a root password needs besides its 11 characters "
         "(default %(default)s)",
     )
+    parser.add_argument(
+        "--reseed-catalog",
+        action="store_true",
+        help="replace the stored regions, types and images with the ones this version "
+        "ships (by default they are stored on first start only)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default %(default)s)")
     return parser
 
@@ -178,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if state_path:
         os.makedirs(os.path.dirname(os.path.abspath(state_path)), exist_ok=True)
     store = Store(state_path)
-    seed_catalog(store)
+    seed_catalog(store, replace=args.reseed_catalog)
 
     tokens = list(args.token) or [secrets.token_hex(32) + ":*"]
     accepted = []

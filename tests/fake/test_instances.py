@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from linode_fake.testing import FakeHandle
 from tests.fake.helpers import create_linode, delete, errors_by_field, get, put
 
@@ -111,3 +113,22 @@ def test_generated_labels_are_unique(linode_fake: FakeHandle) -> None:
 
     assert first != second
     assert first.startswith("linode")
+
+
+def test_concurrent_creates_keep_labels_unique(linode_fake: FakeHandle) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: create_linode(linode_fake, label="race"), range(8)))
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [400] * 7
+    assert [linode["label"] for linode in linode_fake.instances()] == ["race"]
+
+
+def test_concurrent_creates_get_distinct_ids(linode_fake: FakeHandle) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: create_linode(linode_fake), range(12)))
+
+    ids = {response.json()["id"] for response in responses}
+    assert all(response.status_code == 200 for response in responses)
+    assert len(ids) == 12
+    assert len({linode["ipv4"][0] for linode in linode_fake.instances()}) == 12
