@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 # Seconds to wait before looking again after a create whose outcome is unknown.
 OUTCOME_UNKNOWN_RETRY_SECONDS = 5.0
-# Seconds to wait after a 400 "Linode busy." (another job is running on the Linode).
+# First wait after a 400 "Linode busy." (another job is running on the Linode); it doubles.
 BUSY_RETRY_SECONDS = 3.0
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
 # Seconds between checks whether a Linode finished shutting down (about 15 s at speed 1).
@@ -89,7 +89,9 @@ def execute(operation_id: int) -> str | None:
         )
     except BadRequestError as exc:
         if any("busy" in reason.lower() for reason in exc.reasons):
-            _retry(operation, server, f"Linode busy: {exc}", BUSY_RETRY_SECONDS)
+            # Jobs such as a create take a minute or more, so the waits grow.
+            delay = outbox.backoff(operation.attempts, base=BUSY_RETRY_SECONDS).total_seconds()
+            _retry(operation, server, f"Linode busy: {exc}", delay)
         else:
             _fail(operation, server, f"The Linode API rejected the request: {exc}")
     except (ConnectionFailedError, ServerError, OutcomeUnknownError) as exc:
