@@ -128,3 +128,25 @@ def test_late_waiting_teardown_finishes_after_confirmation(fake, catalog, plan, 
     server.refresh_from_db()
     assert server.missing_observations == 0
     assert not server.findings.exists()
+
+
+def test_teardown_of_linode_still_provisioning(fake, catalog, plan, customer):
+    fake.speed = 1.0  # the create takes 45 s of fake time
+    server = services.place_order(customer=customer, plan=plan, region="us-east")
+    provision = services.start_provisioning(server, actor="customer:1")
+    executors.execute(provision.pk)
+    Operation.objects.filter(pk=provision.pk).update(status=OperationStatus.FAILED)
+    Server.objects.filter(pk=server.pk).update(state=State.FAILED)
+
+    terminate = services.request_termination(server, actor="operator:1")
+    first = executors.execute(terminate.pk)
+
+    # The API either accepts the delete at once or answers "Linode busy." until the create ends.
+    assert first in (OperationStatus.WAITING, OperationStatus.QUEUED)
+    assert state_of(server) == State.TERMINATING
+    fake.clock.advance(120)
+    Operation.objects.filter(pk=terminate.pk).update(not_before=None)
+    run_due_operations()
+    fake.clock.advance(30)
+    track_until(lambda: state_of(server) == State.TERMINATED)
+    assert fake.instances() == []
