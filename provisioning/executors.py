@@ -312,6 +312,7 @@ def _confirm_terminated(operation: Operation, server: Server, reason: str) -> No
         operation=operation,
         progress=100,
         linode_status="",
+        root_password_encrypted="",  # the Linode is gone, so is any use for it
     )
     outbox.finish(operation, OperationStatus.SUCCEEDED, phase="deleted")
 

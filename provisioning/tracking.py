@@ -203,6 +203,7 @@ def _handle_missing(server: Server, waiting: Operation | None, summary: TrackSum
             operation=waiting,
             progress=100,
             linode_status="",
+            root_password_encrypted="",  # the Linode is gone, so is any use for it
         ):
             summary.transitions += 1
         if waiting is not None and waiting.kind == OperationKind.TERMINATE:

@@ -33,6 +33,8 @@ def test_terminated_only_after_api_confirms(fake, catalog, plan, customer):
     assert fake.instances() == []
     operation.refresh_from_db()
     assert operation.status == OperationStatus.SUCCEEDED
+    server.refresh_from_db()
+    assert server.root_password_encrypted == ""  # dropped with the Linode
 
 
 def test_already_gone_linode_counts_as_deleted(fake, catalog, plan, customer):
