@@ -15,7 +15,7 @@ from provisioning.models import RateLimitSlot
 def test_concurrent_workers_never_exceed_limit():
     if connection.vendor == "sqlite":
         # The test database is in-memory SQLite with a shared cache, which locks
-        # whole tables and ignores the busy timeout; the file database of a real
+        # whole tables and ignores the busy timeout. The file database of a real
         # install serialises writers with BEGIN IMMEDIATE instead.
         pytest.skip("needs PostgreSQL; set DATABASE_URL to run it")
     results: list[object] = []

@@ -102,7 +102,7 @@ def test_resume_while_shutting_down_retries(fake, catalog, plan, customer):
     executors.execute(services.suspend(server, actor="operator:1").pk)
     resume = services.resume(server, actor="operator:1")
 
-    # The Linode is still shutting down, so the API answers "Linode busy."
+    # The Linode is still shutting down, so the API returns "Linode busy."
     assert executors.execute(resume.pk) == OperationStatus.QUEUED
     assert "busy" in Operation.objects.get(pk=resume.pk).error
     fake.clock.advance(60)

@@ -143,7 +143,7 @@ def test_teardown_of_linode_still_provisioning(fake, catalog, plan, customer):
     terminate = services.request_termination(server, actor="operator:1")
     first = executors.execute(terminate.pk)
 
-    # The API either accepts the delete at once or answers "Linode busy." until the create ends.
+    # The API either accepts the delete at once or returns "Linode busy." until the create ends.
     assert first in (OperationStatus.WAITING, OperationStatus.QUEUED)
     assert state_of(server) == State.TERMINATING
     fake.clock.advance(120)
