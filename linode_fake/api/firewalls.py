@@ -5,16 +5,15 @@ A Linode can sit behind one firewall only; a firewall covers many Linodes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import sqlite3
 from typing import Any
 
 from linode_fake import events as event_log
 from linode_fake import instances as store_instances
 from linode_fake.api.blueprint import api
+from linode_fake.api.firewall_rules import check_rules
 from linode_fake.clock import format_datetime
 from linode_fake.context import fake, json_body
 from linode_fake.errors import FieldErrors, bad_request, not_found
@@ -29,13 +28,6 @@ logger = logging.getLogger(__name__)
 FIREWALL_FILTER = FilterSpec(["created", "id", "label", "tags", "updated"])
 DEVICE_FILTER = FilterSpec(["created", "id", "updated"])
 LABEL_MAX_LENGTH = 32
-POLICIES = ("ACCEPT", "DROP")
-PROTOCOLS = ("TCP", "UDP", "ICMP", "IPENCAP")
-MAX_RULES = 25
-MAX_ADDRESSES = 255
-MAX_PORT_PIECES = 15
-PORT = r"[1-9][0-9]{0,4}"
-PORT_ITEM = re.compile(rf"^({PORT})(?:-({PORT}))?$")
 
 
 # -- devices -----------------------------------------------------------------------
@@ -87,103 +79,6 @@ def _devices(conn: sqlite3.Connection, firewall_id: int) -> list[dict[str, Any]]
         "SELECT data FROM firewall_devices WHERE firewall_id = ? ORDER BY id", (firewall_id,)
     ).fetchall()
     return [json.loads(row["data"]) for row in rows]
-
-
-# -- rules ---------------------------------------------------------------------------
-
-
-def _check_ports(errors: FieldErrors, field: str, ports: str) -> None:
-    pieces = 0
-    for item in ports.split(","):
-        item = item.strip()
-        match = PORT_ITEM.match(item)
-        if match is None:
-            errors.add(field, f"Invalid port or range {item!r}; use e.g. '22', '80-90'")
-            return
-        low = int(match.group(1))
-        high = int(match.group(2) or low)
-        if high > 65535 or low > 65535:
-            errors.add(field, f"Port {item!r} is out of range; ports are 1-65535")
-            return
-        if high < low:
-            errors.add(field, f"Range {item!r} must run from low to high")
-            return
-        pieces += 2 if match.group(2) else 1
-    if pieces > MAX_PORT_PIECES:
-        errors.add(field, f"ports may list at most {MAX_PORT_PIECES} pieces (a range counts 2)")
-
-
-def _check_rule(errors: FieldErrors, field: str, rule: Any) -> dict[str, Any] | None:
-    if not isinstance(rule, dict):
-        errors.add(field, "each rule must be an object")
-        return None
-    checked: dict[str, Any] = {}
-    if rule.get("action") not in POLICIES:
-        errors.add(f"{field}.action", "action must be 'ACCEPT' or 'DROP'")
-    if rule.get("protocol") not in PROTOCOLS:
-        errors.add(f"{field}.protocol", f"protocol must be one of {', '.join(PROTOCOLS)}")
-    addresses = rule.get("addresses")
-    if not isinstance(addresses, dict) or not (addresses.get("ipv4") or addresses.get("ipv6")):
-        errors.add(f"{field}.addresses", "addresses needs a non-empty ipv4 or ipv6 list")
-    else:
-        total = 0
-        for family in ("ipv4", "ipv6"):
-            values = addresses.get(family)
-            if values is None:
-                continue
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                errors.add(f"{field}.addresses.{family}", f"{family} must be a list of strings")
-                continue
-            total += len(values)
-        if total > MAX_ADDRESSES:
-            errors.add(f"{field}.addresses", f"at most {MAX_ADDRESSES} addresses per rule")
-    ports = rule.get("ports")
-    if ports is not None:
-        if rule.get("protocol") not in ("TCP", "UDP"):
-            errors.add(f"{field}.ports", "ports are allowed only for TCP and UDP rules")
-        elif not isinstance(ports, str):
-            errors.add(f"{field}.ports", "ports must be a string such as '22, 80-90'")
-        else:
-            _check_ports(errors, f"{field}.ports", ports)
-    label = rule.get("label")
-    if label is not None and (not isinstance(label, str) or not 3 <= len(label) <= 32):
-        errors.add(f"{field}.label", "label must be 3-32 characters")
-    description = rule.get("description")
-    if description is not None and (
-        not isinstance(description, str) or not 1 <= len(description) <= 100
-    ):
-        errors.add(f"{field}.description", "description must be 1-100 characters")
-    for key in ("action", "protocol", "addresses", "ports", "label", "description"):
-        if key in rule:
-            checked[key] = rule[key]
-    return checked
-
-
-def check_rules(errors: FieldErrors, rules: Any) -> dict[str, Any]:
-    """Check a firewall's `rules` object and return it with `version` and `fingerprint`."""
-    if not isinstance(rules, dict):
-        errors.add("rules", "rules is required: an object with inbound_policy and outbound_policy")
-        return {}
-    result: dict[str, Any] = {}
-    for policy in ("inbound_policy", "outbound_policy"):
-        if rules.get(policy) not in POLICIES:
-            errors.add(f"rules.{policy}", f"{policy} must be 'ACCEPT' or 'DROP'")
-        result[policy] = rules.get(policy)
-    count = 0
-    for direction in ("inbound", "outbound"):
-        items = rules.get(direction) or []
-        if not isinstance(items, list):
-            errors.add(f"rules.{direction}", f"{direction} must be a list of rules")
-            items = []
-        checked = [_check_rule(errors, f"rules.{direction}[{i}]", r) for i, r in enumerate(items)]
-        result[direction] = [rule for rule in checked if rule is not None]
-        count += len(items)
-    if count > MAX_RULES:
-        errors.add("rules", f"A firewall may have at most {MAX_RULES} rules in total")
-    text = json.dumps(result, sort_keys=True)
-    result["fingerprint"] = hashlib.sha256(text.encode()).hexdigest()[:8]
-    result["version"] = 1
-    return result
 
 
 # -- firewalls -------------------------------------------------------------------------
