@@ -399,6 +399,7 @@ class SpecChecker:
             extra_format_validators=FORMAT_CHECKS,
         )
         self._app = OpenAPI.from_dict(spec, config=config)
+        self._operations = operations_by_id(spec)
         self._finder = APICallPathFinder(self._app.spec, base_url=SERVER_URL)
 
     def _mock_request(self, request: requests.PreparedRequest) -> MockRequest:
@@ -445,6 +446,13 @@ class SpecChecker:
                 f"{request.method.upper()} {request.path} matched {matched.operation_id}, "
                 f"expected {operation_id}"
             )
+        documented = self._operations[operation_id][2].get("responses", {})
+        status = str(response.status_code)
+        if status.startswith("2") and status not in documented:
+            raise ContractError(
+                f"{operation_id} returned {status}, but the spec lists only "
+                f"{sorted(documented)} for it"
+            )
         content_type = response.headers.get("Content-Type", "")
         if not content_type.startswith("application/json"):
             raise ContractError(
@@ -463,6 +471,9 @@ class SpecChecker:
                 f"{operation_id} returned {response.status_code}, which the spec rejects:\n"
                 + "\n".join(describe_error(error) for error in result.errors)
             )
+        if response.status_code >= 400 and not response.json().get("errors"):
+            # The envelope schema requires nothing, so `{}` would pass it.
+            raise ContractError(f"{operation_id} returned {status} without an errors list")
 
     def check_error_envelope(self, response: requests.Response) -> None:
         """Raise ContractError unless the body is the API's error envelope.
@@ -470,7 +481,7 @@ class SpecChecker:
         Used for responses that match no operation (an unknown path, a wrong method),
         checked against the `default` response of GET /profile, which every operation shares.
         """
-        _path, _method, profile = operations_by_id(self.spec)["get-profile"]
+        _path, _method, profile = self._operations["get-profile"]
         schema = next(response_schemas(profile, "default"))
         validator = OAS30Validator(schema, format_checker=oas30_format_checker)
         try:

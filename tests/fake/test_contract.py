@@ -31,7 +31,9 @@ from linode_fake.app import create_app
 from linode_fake.store import Store
 from linode_fake.testing import FakeHandle, run_fake
 from tests.fake.spec_check import (
+    FORMAT_CHECKS,
     SPEC_CACHE,
+    ContractError,
     SpecChecker,
     SpecCorrection,
     add_error_response,
@@ -1602,3 +1604,76 @@ def test_failed_create_event_matches_spec(api: Api, checker: SpecChecker, fake: 
     assert event["message"]
     single = api.call("GET", f"/v4/account/events/{event['id']}", token=api.token)
     checker.check_response(single, "get-event")
+
+
+# --- the checker itself ----------------------------------------------------------------------
+
+REGION = {
+    "id": "us-east",
+    "label": "Newark, NJ",
+    "country": "us",
+    "capabilities": ["Linodes"],
+    "status": "ok",
+    "resolvers": {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"},
+    "placement_group_limits": {"maximum_linodes_per_pg": 5, "maximum_pgs_per_customer": None},
+    "site_type": "core",
+}
+EVENT_TIME = "2026-01-02T03:04:05"
+
+
+def made_response(
+    checker: SpecChecker, method: str, path: str, status: int, body: Any
+) -> requests.Response:
+    """Build a response as if the fake had sent it, without a server."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    response.headers["Content-Type"] = "application/json"
+    response.request = requests.Request(method, checker.root_url + path).prepare()
+    return response
+
+
+BROKEN_RESPONSES = {
+    "missing-property": (
+        "/v4/regions/us-east",
+        200,
+        {k: v for k, v in REGION.items() if k != "label"},
+    ),
+    "not-in-enum": ("/v4/regions/us-east", 200, {**REGION, "status": "sunny"}),
+    "undocumented-property": ("/v4/regions/us-east", 200, {**REGION, "colour": "blue"}),
+    "spec-spelling": ("/v4/regions/us-east", 200, {**REGION, "site-type": "core"}),
+    "undocumented-status": ("/v4/regions/us-east", 201, REGION),
+    "error-without-errors": ("/v4/regions/us-east", 404, {}),
+    "error-field-null": ("/v4/regions/us-east", 404, {"errors": [{"reason": "x", "field": None}]}),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_RESPONSES)
+def test_checker_rejects_broken_response(name: str, checker: SpecChecker) -> None:
+    path, status, body = BROKEN_RESPONSES[name]
+    response = made_response(checker, "GET", path, status, body)
+
+    with pytest.raises(ContractError):
+        checker.check_response(response, "get-region")
+
+
+def test_checker_accepts_valid_region(checker: SpecChecker) -> None:
+    checker.check_response(made_response(checker, "GET", "/v4/regions/us-east", 200, REGION), None)
+
+
+def test_checker_rejects_other_operation(checker: SpecChecker) -> None:
+    response = made_response(checker, "GET", "/v4/regions/us-east", 200, REGION)
+
+    with pytest.raises(ContractError, match="matched get-region"):
+        checker.check_response(response, "get-regions")
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(EVENT_TIME, True), (EVENT_TIME + "Z", False), ("2026-02-30T03:04:05", False)],
+)
+def test_checker_date_time_format(value: str, valid: bool, checker: SpecChecker) -> None:
+    tags = {"data": [], "page": 1, "pages": 1, "results": 0}
+    firewall_list = made_response(checker, "GET", "/v4/networking/firewalls", 200, tags)
+    checker.check_response(firewall_list, "get-firewalls")
+    assert FORMAT_CHECKS["date-time"](value) is valid
