@@ -1672,8 +1672,6 @@ def test_checker_rejects_other_operation(checker: SpecChecker) -> None:
     ("value", "valid"),
     [(EVENT_TIME, True), (EVENT_TIME + "Z", False), ("2026-02-30T03:04:05", False)],
 )
-def test_checker_date_time_format(value: str, valid: bool, checker: SpecChecker) -> None:
-    tags = {"data": [], "page": 1, "pages": 1, "results": 0}
-    firewall_list = made_response(checker, "GET", "/v4/networking/firewalls", 200, tags)
-    checker.check_response(firewall_list, "get-firewalls")
+def test_checker_date_time_format(value: str, valid: bool) -> None:
+    # The API's times have no zone suffix, so an RFC 3339 time with "Z" is not one.
     assert FORMAT_CHECKS["date-time"](value) is valid
