@@ -62,7 +62,7 @@ def create_app(
 
 class BetaAliasMiddleware:
     """Serve `/v4beta/...` with the `/v4/...` routes: every operation here is
-    stable, and stable operations answer identically on both versions.
+    stable, and the API serves stable operations identically on both versions.
 
     Rewriting the path instead of mounting the routes twice halves the time
     Flask needs to build the app, which every test fixture pays.

@@ -1,13 +1,14 @@
 """Validation of a firewall's `rules`: policies, rules, addresses and ports.
 
-A `ports` value is a port or a low-high range, or a comma list of both; ports
-are 1-65535 without leading zeros, and a list has at most 15 pieces, where a
-range counts as two. Only TCP and UDP rules may name ports.
+A `ports` value is a port, a low-high range, or a comma list of both. Ports
+are 1-65535 without leading zeros. A list has at most 15 pieces, and a range
+counts as two. Only TCP and UDP rules may name ports.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from typing import Any
@@ -44,6 +45,31 @@ def _check_ports(errors: FieldErrors, field: str, ports: str) -> None:
         errors.add(field, f"ports may list at most {MAX_PORT_PIECES} pieces (a range counts 2)")
 
 
+def _check_addresses(errors: FieldErrors, field: str, addresses: Any) -> None:
+    """Check `{"ipv4": [...], "ipv6": [...]}`: CIDR strings of the right family."""
+    if not isinstance(addresses, dict) or not (addresses.get("ipv4") or addresses.get("ipv6")):
+        errors.add(field, "addresses needs a non-empty ipv4 or ipv6 list")
+        return
+    total = 0
+    for family, version in (("ipv4", 4), ("ipv6", 6)):
+        values = addresses.get(family)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            errors.add(f"{field}.{family}", f"{family} must be a list of strings")
+            continue
+        for value in values:
+            try:
+                network = ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                network = None
+            if network is None or network.version != version:
+                errors.add(f"{field}.{family}", f"{value!r} is not an {family} address or CIDR")
+        total += len(values)
+    if total > MAX_ADDRESSES:
+        errors.add(field, f"at most {MAX_ADDRESSES} addresses per rule")
+
+
 def _check_rule(errors: FieldErrors, field: str, rule: Any) -> dict[str, Any] | None:
     if not isinstance(rule, dict):
         errors.add(field, "each rule must be an object")
@@ -53,21 +79,8 @@ def _check_rule(errors: FieldErrors, field: str, rule: Any) -> dict[str, Any] | 
         errors.add(f"{field}.action", "action must be 'ACCEPT' or 'DROP'")
     if rule.get("protocol") not in PROTOCOLS:
         errors.add(f"{field}.protocol", f"protocol must be one of {', '.join(PROTOCOLS)}")
-    addresses = rule.get("addresses")
-    if not isinstance(addresses, dict) or not (addresses.get("ipv4") or addresses.get("ipv6")):
-        errors.add(f"{field}.addresses", "addresses needs a non-empty ipv4 or ipv6 list")
-    else:
-        total = 0
-        for family in ("ipv4", "ipv6"):
-            values = addresses.get(family)
-            if values is None:
-                continue
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                errors.add(f"{field}.addresses.{family}", f"{family} must be a list of strings")
-                continue
-            total += len(values)
-        if total > MAX_ADDRESSES:
-            errors.add(f"{field}.addresses", f"at most {MAX_ADDRESSES} addresses per rule")
+    _check_addresses(errors, f"{field}.addresses", rule.get("addresses"))
+
     ports = rule.get("ports")
     if ports is not None:
         if rule.get("protocol") not in ("TCP", "UDP"):

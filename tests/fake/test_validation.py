@@ -205,6 +205,7 @@ def test_firewall_rules_are_validated(linode_fake: FakeHandle) -> None:
                 "ports": "1",
                 "addresses": {"ipv4": ["0.0.0.0/0"]},
             },
+            {"action": "DROP", "protocol": "UDP", "addresses": {"ipv6": ["10.0.0.0/8"]}},
         ],
     }
 
@@ -215,6 +216,7 @@ def test_firewall_rules_are_validated(linode_fake: FakeHandle) -> None:
         "rules.outbound_policy",
         "rules.inbound[0].ports",
         "rules.inbound[1].ports",
+        "rules.inbound[2].addresses.ipv6",
     }
 
 
