@@ -132,14 +132,18 @@ def run_scenario(servers: int, workers: int, speed: float, portal_limit: int) ->
             for entry in log
             if entry.method == "POST" and entry.path.endswith("/linode/instances")
         ]
-        labels = [instance["label"] for instance in fake.instances()]
+        instances = fake.instances()
+        labels = [instance["label"] for instance in instances]
+        linode_ids = {instance["label"]: instance["id"] for instance in instances}
         expected = {server.label: server.linode_id for server in Server.objects.all()}
         failed = list(
             Operation.objects.exclude(status=OperationStatus.WAITING).values_list(
                 "id", "status", "error"
             )
         )
-    one_each = sorted(labels) == sorted(expected) and all(expected.values())
+    # Exactly one Linode per server: no label twice, no stray Linode, and each
+    # server records the id of the Linode that carries its label.
+    one_each = sorted(labels) == sorted(expected) and linode_ids == expected
     return {
         "portal_limit": portal_limit,
         "servers": servers,
