@@ -1206,6 +1206,35 @@ def spec_rule_cases() -> list[Case]:
     return cases
 
 
+def query_rule_cases() -> list[Case]:
+    """400 cases derived from the spec's query parameters (`page`, `page_size`)."""
+    cases = []
+    by_operation = {case.operation: case for case in success_cases() if not case.label}
+    for operation, case in by_operation.items():
+        template, method, spec_operation = corrected_spec_operations()[operation]
+        if method != "get":
+            continue
+        parameters = spec_operation.get("parameters", []) + SPEC["paths"][template].get(
+            "parameters", []
+        )
+        for parameter in parameters:
+            if parameter["in"] != "query":
+                continue
+            name = parameter["name"]
+            for variant, value in invalid_values(parameter["schema"]):
+                cases.append(
+                    dataclasses.replace(
+                        case,
+                        path=f"{case.path}?{name}={value}",
+                        status=400,
+                        field=name,
+                        spec_rejects=True,
+                        label=f"{name}-{variant}",
+                    )
+                )
+    return cases
+
+
 def beta_cases() -> list[Case]:
     """The reads again under /v4beta, which must behave exactly like /v4."""
     return [
@@ -1241,6 +1270,7 @@ ALL_CASES = (
     success_cases()
     + exact_scope_cases()
     + beta_cases()
+    + query_rule_cases()
     + auth_cases()
     + not_found_cases()
     + validation_cases()
