@@ -99,6 +99,7 @@ def test_suspended_server_cannot_be_powered_on(fake, catalog, plan, customer):
 
 def test_resume_while_shutting_down_retries(fake, catalog, plan, customer):
     server = running_server(plan, customer)
+    fake.speed = 1.0  # the shutdown now takes 15 s of fake time
     executors.execute(services.suspend(server, actor="operator:1").pk)
     resume = services.resume(server, actor="operator:1")
 
