@@ -24,7 +24,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from reseller.processes import Cancelled, PrefixedOutput, ProcessGroup, ProcessSpec
+from reseller.processes import (
+    Cancelled,
+    ManagedProcess,
+    PrefixedOutput,
+    ProcessGroup,
+    ProcessSpec,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The fake moves Linodes through their states this many times faster than Linode does.
@@ -157,7 +163,8 @@ class Runner:
                 f"within {STARTUP_TIMEOUT_SECONDS:g} s; its output is above."
             )
 
-    def start_services(self) -> None:
+    def start_services(self) -> ManagedProcess:
+        """Start the worker, beat and the web server; return the web server's process."""
         celery = [sys.executable, "-m", "celery", "-A", "reseller"]
         schedule = str(Path(self.settings.VAR_DIR) / "celerybeat-schedule")
         specs = [
@@ -168,10 +175,12 @@ class Runner:
                 manage("runserver", f"127.0.0.1:{self.settings.PORTAL_PORT}", "--noreload"),
             ),
         ]
+        started = []
         for spec in specs:
             spec.env = self.env
             spec.cwd = str(BASE_DIR)
-            self.group.start(spec)
+            started.append(self.group.start(spec))
+        return started[-1]
 
     # --- the run ----------------------------------------------------------------
 
@@ -212,9 +221,8 @@ class Runner:
         if settings.DEMO_MODE:
             # Against a real account the operator creates the plans in the admin.
             self.setup_command("plans", manage("seed_demo_plans"))
-        self.start_services()
+        web = self.start_services()
         port = settings.PORTAL_PORT
-        web = self.group.processes[-1]
         if not wait_for_port(port, timeout=STARTUP_TIMEOUT_SECONDS, alive=web.is_running):
             raise RunnerError(
                 f"The web server did not accept connections on 127.0.0.1:{port} within "
