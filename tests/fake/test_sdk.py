@@ -29,8 +29,7 @@ from linode_api4.objects.filtering import Filter
 from linode_api4.polling import EventError
 
 from linode_fake.testing import FakeHandle, run_fake
-from tests.fake.spec_check import SpecChecker
-from tests.fake.test_contract import Secret, corrected_spec
+from tests.fake.test_contract import Secret, make_checker
 
 # Seconds a test waits for a state that the fake at speed 100 reaches in well under one.
 WAIT_SECONDS = 20.0
@@ -51,7 +50,7 @@ def client(fake: FakeHandle) -> Iterator[LinodeClient]:
     sdk.session.hooks["response"].append(lambda response, **_: responses.append(response))
     yield sdk
 
-    checker = SpecChecker(corrected_spec(), fake.root_url)
+    checker = make_checker(fake)
     assert responses, "the SDK sent no request through its session"
     for response in responses:
         checker.check_response(response, None)
