@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from linode_api import LinodeClient
+from linode_api import LinodeClient, LinodeError
 from provisioning import outbox
 from provisioning.findings import flag
 from provisioning.linode import get_client
@@ -85,7 +85,12 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
         for linode in client.get_linodes(id__in=chunk):
             listed[int(linode.id)] = linode
 
-    progress = _event_progress(client, {server.linode_id for server in servers})
+    try:
+        progress = _event_progress(client, {server.linode_id for server in servers})
+    except LinodeError as exc:
+        # Progress is a nicety; states come from the list above, so carry on without it.
+        logger.warning("tracking: reading events for progress failed: %s", exc)
+        progress = {}
 
     for server in servers:
         assert server.linode_id is not None

@@ -132,3 +132,13 @@ def test_ready_mail_sent_once(fake, catalog, plan, customer, django_capture_on_c
 
     assert notify_ready(server.pk) is False
     assert len(mail.outbox) == 1
+
+
+def test_tracking_without_events_scope(fake, catalog, plan, customer, settings):
+    settings.LINODE_TOKEN = fake.add_token(scopes="linodes:read_write")
+    [server] = start_servers(plan, lambda: customer, 1)
+
+    track_until(lambda: state_of(server) == State.RUNNING)
+
+    forbidden = [e for e in fake.request_log if "/account/events" in e.path and e.status == 403]
+    assert forbidden
