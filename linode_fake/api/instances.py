@@ -364,8 +364,17 @@ def update_instance(linode_id: int) -> dict[str, Any]:
         api_fields.update({key: value for key, value in changes.items() if value is not None})
         api_fields["alerts"].update(alerts)
         api_fields["backups"]["schedule"].update(schedule)
-        api_fields["updated"] = format_datetime(context.now())
+        now = context.now()
+        api_fields["updated"] = format_datetime(now)
         store_instances.save(conn, record)
+        event_log.record_event(
+            context.store,
+            conn,
+            action="linode_update",
+            entity=event_log.linode_entity(linode_id, api_fields["label"]),
+            start=now,
+            end=None,
+        )
     return store_instances.render(record)
 
 

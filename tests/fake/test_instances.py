@@ -85,6 +85,10 @@ def test_update_changes_label_and_tags(linode_fake: FakeHandle) -> None:
     assert response.json()["label"] == "after"
     assert response.json()["tags"] == ["x-1"]
     assert linode_fake.instances()[0]["label"] == "after"
+    xfilter = {"entity.id": linode_id, "action": "linode_update"}
+    events = get(linode_fake, "/account/events", xfilter=xfilter).json()["data"]
+    assert [event["status"] for event in events] == ["notification"]
+    assert events[0]["entity"]["label"] == "after"
 
 
 def test_duplicate_label_is_rejected(linode_fake: FakeHandle) -> None:
