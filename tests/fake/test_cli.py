@@ -74,3 +74,21 @@ def test_cli_help_documents_options() -> None:
 
     for option in ("--speed", "--token", "--oauth-client", "--rate-limit", "--instance-limit"):
         assert option in result.stdout
+
+
+def test_cli_registers_oauth_client() -> None:
+    client = "portal-client:portal-secret:http://127.0.0.1:9000/callback"
+    with fake_process("--state", ":memory:", "--oauth-client", client) as (url, _):
+        params = {
+            "client_id": "portal-client",
+            "response_type": "code",
+            "scopes": "linodes:read_only",
+            "redirect_uri": "http://127.0.0.1:9000/callback",
+        }
+        known = requests.get(url + "/oauth/authorize", params=params, timeout=10)
+        unknown = requests.get(
+            url + "/oauth/authorize", params={**params, "client_id": "other"}, timeout=10
+        )
+
+    assert known.status_code == 200
+    assert unknown.status_code >= 400
