@@ -103,8 +103,9 @@ def execute(operation_id: int) -> str | None:
     except OperationFailed as exc:
         _fail(operation, server, str(exc))
     except TransitionRejected as exc:
-        # Another process changed the server first; this operation no longer applies.
-        outbox.finish(operation, OperationStatus.CANCELLED, error=str(exc))
+        # Another process changed the server first. The handler reads the new
+        # state on its next run and either carries on or finds nothing to do.
+        _retry(operation, server, str(exc), 1.0)
     except Exception as exc:
         logger.exception(
             "server %s: operation %s (%s) crashed", server.pk, operation.pk, operation.kind
