@@ -1668,28 +1668,51 @@ def made_response(
     return response
 
 
+DEVICE = {
+    "id": 1,
+    "created": EVENT_TIME,
+    "updated": EVENT_TIME,
+    "entity": {"id": 2, "type": "linode", "label": "web-1", "url": "/v4/linode/instances/2"},
+}
+REGION_PATH = "/v4/regions/us-east"
+DEVICE_PATH = "/v4/networking/firewalls/1/devices/1"
+NULL_FIELD_ERROR = {"errors": [{"reason": "x", "field": None}]}
 BROKEN_RESPONSES = {
     "missing-property": (
-        "/v4/regions/us-east",
+        "get-region",
+        REGION_PATH,
         200,
         {k: v for k, v in REGION.items() if k != "label"},
     ),
-    "not-in-enum": ("/v4/regions/us-east", 200, {**REGION, "status": "sunny"}),
-    "undocumented-property": ("/v4/regions/us-east", 200, {**REGION, "colour": "blue"}),
-    "spec-spelling": ("/v4/regions/us-east", 200, {**REGION, "site-type": "core"}),
-    "undocumented-status": ("/v4/regions/us-east", 201, REGION),
-    "error-without-errors": ("/v4/regions/us-east", 404, {}),
-    "error-field-null": ("/v4/regions/us-east", 404, {"errors": [{"reason": "x", "field": None}]}),
+    "not-in-enum": ("get-region", REGION_PATH, 200, {**REGION, "status": "sunny"}),
+    "undocumented-property": ("get-region", REGION_PATH, 200, {**REGION, "colour": "blue"}),
+    "spec-spelling": ("get-region", REGION_PATH, 200, {**REGION, "site-type": "core"}),
+    "undocumented-status": ("get-region", REGION_PATH, 201, REGION),
+    "error-without-errors": ("get-region", REGION_PATH, 404, {}),
+    "error-field-null": ("get-region", REGION_PATH, 404, NULL_FIELD_ERROR),
+    "time-with-zone": (
+        "get-firewall-device",
+        DEVICE_PATH,
+        200,
+        {**DEVICE, "created": EVENT_TIME + "Z"},
+    ),
+    "integer-as-string": ("get-firewall-device", DEVICE_PATH, 200, {**DEVICE, "id": "1"}),
 }
 
 
 @pytest.mark.parametrize("name", BROKEN_RESPONSES)
 def test_checker_rejects_broken_response(name: str, checker: SpecChecker) -> None:
-    path, status, body = BROKEN_RESPONSES[name]
+    operation, path, status, body = BROKEN_RESPONSES[name]
     response = made_response(checker, "GET", path, status, body)
 
     with pytest.raises(ContractError):
-        checker.check_response(response, "get-region")
+        checker.check_response(response, operation)
+
+
+def test_checker_accepts_valid_device(checker: SpecChecker) -> None:
+    response = made_response(checker, "GET", DEVICE_PATH, 200, DEVICE)
+
+    checker.check_response(response, "get-firewall-device")
 
 
 def test_checker_accepts_valid_region(checker: SpecChecker) -> None:
