@@ -1733,3 +1733,17 @@ def test_checker_rejects_other_operation(checker: SpecChecker) -> None:
 def test_checker_date_time_format(value: str, valid: bool) -> None:
     # The API's times have no zone suffix, so an RFC 3339 time with "Z" is not one.
     assert FORMAT_CHECKS["date-time"](value) is valid
+
+
+def test_notification_event_matches_spec(api: Api, checker: SpecChecker) -> None:
+    linode = api.create_instance()
+    api.ok("PUT", f"/v4/linode/instances/{linode}", {"tags": ["contract", "updated"]})
+    x_filter = {"entity.id": linode, "action": "linode_update"}
+
+    response = listed(api, "/v4/account/events", x_filter)
+
+    assert response.status_code == 200, response.text[:300]
+    checker.check_response(response, "get-events")
+    [event] = response.json()["data"]
+    assert event["status"] == "notification"
+    assert event["percent_complete"] is None
