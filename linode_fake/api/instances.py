@@ -280,7 +280,6 @@ def _schedule_create(
     settings = context.settings
     linode_id, label = record["api"]["id"], record["api"]["label"]
     entity = event_log.linode_entity(linode_id, label)
-    secondary = image_entity(image) if image is not None else None
     if image is None:
         # An empty Linode has nothing to provision and stays offline.
         store_instances.set_status(record, "offline", now)
@@ -288,30 +287,20 @@ def _schedule_create(
             context.store, conn, action="linode_create", entity=entity, start=now, end=now
         )
         return
-    provision = settings.scaled(settings.timings["provision"])
-    steps: list[tuple[float, str]] = [(0, "provisioning")]
+
     failure_rate = settings.faults.create_failure_rate
-    if failure_rate > 0 and context.random.random() < failure_rate:
+    failed = failure_rate > 0 and context.random.random() < failure_rate
+    if failed:
         logger.info("provisioning of Linode %d will fail (injected fault)", linode_id)
-        store_instances.schedule(record, now, [*steps, (provision, "offline")])
-        event_log.record_event(
-            context.store,
-            conn,
-            action="linode_create",
-            entity=entity,
-            start=now,
-            end=now + provision,
-            secondary_entity=secondary,
-            message=CREATE_FAILED_MESSAGE,
-            failed=True,
-        )
-        return
-    if booted:
-        boot = settings.scaled(settings.timings["boot"])
+    provision = settings.scaled(settings.timings["provision"])
+    boot = settings.scaled(settings.timings["boot"])
+    steps: list[tuple[float, str]] = [(0, "provisioning")]
+    if booted and not failed:
         steps += [(provision, "booting"), (boot, "running")]
     else:
         steps.append((provision, "offline"))
     store_instances.schedule(record, now, steps)
+
     event_log.record_event(
         context.store,
         conn,
@@ -319,16 +308,18 @@ def _schedule_create(
         entity=entity,
         start=now,
         end=now + provision,
-        secondary_entity=secondary,
+        secondary_entity=image_entity(image),
+        message=CREATE_FAILED_MESSAGE if failed else None,
+        failed=failed,
     )
-    if booted:
+    if booted and not failed:
         event_log.record_event(
             context.store,
             conn,
             action="linode_boot",
             entity=entity,
             start=now + provision,
-            end=now + provision + settings.scaled(settings.timings["boot"]),
+            end=now + provision + boot,
         )
 
 

@@ -1,4 +1,4 @@
-"""Injected faults: 5xx answers, latency, dropped connections, lost create responses,
+"""Injected faults: 5xx responses, latency, dropped connections, lost create responses,
 and the /__fake__/ control endpoints."""
 
 from __future__ import annotations
