@@ -17,23 +17,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import CancelForm, PasswordConfirmForm
 from accounts.models import User
 from accounts.ssh_keys import InvalidSSHKey, parse_public_key
-from provisioning.models import Server
+from provisioning.models import Server, State
 from provisioning.selectors import server_status
 from provisioning.services import TransitionNotAllowed, request_termination, reveal_root_password
+from provisioning.states import LIVE_STATES
 
 logger = logging.getLogger(__name__)
 
 # States in which the customer may cancel: every state before teardown starts.
-CANCELLABLE_STATES = frozenset(
-    {"pending", "provisioning", "booting", "running", "suspended", "failed"}
-)
+CANCELLABLE_STATES = LIVE_STATES | {State.FAILED}
 # Wrong portal passwords allowed on the reveal form before it locks for a while.
 # NOTE: the count lives in Django's cache, which is per process with the default
 # local-memory backend, so each web process counts separately.
 REVEAL_MAX_FAILURES = 5
 REVEAL_LOCKOUT_SECONDS = 15 * 60
 # States after which nothing changes any more, so the page stops polling.
-FINAL_STATES = frozenset({"terminated"})
+FINAL_STATES = frozenset({State.TERMINATED})
 
 
 def _customer_and_server(request: HttpRequest) -> tuple[User, Server | None]:
