@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import secrets
 import sys
 
@@ -181,8 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
 
     state_path = None if args.state == ":memory:" else args.state
-    if state_path:
-        os.makedirs(os.path.dirname(os.path.abspath(state_path)), exist_ok=True)
     store = Store(state_path)
     seed_catalog(store, replace=args.reseed_catalog)
 

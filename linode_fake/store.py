@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from linode_fake.clock import FakeClock
@@ -93,6 +94,8 @@ class Store:
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
         self._conn = sqlite3.connect(

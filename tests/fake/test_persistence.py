@@ -60,3 +60,12 @@ def test_in_memory_state_starts_empty() -> None:
         create_linode(fake)
     with run_fake() as fake:
         assert fake.instances() == []
+
+
+def test_state_directory_is_created(tmp_path: Path) -> None:
+    state = tmp_path / "new" / "dir" / "fake.sqlite3"
+
+    with run_fake(state_path=str(state)) as fake:
+        create_linode(fake)
+
+    assert state.exists()
