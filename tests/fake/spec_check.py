@@ -123,12 +123,12 @@ def response_schemas(operation: dict[str, Any], status: str = "200") -> Iterator
 class SpecCorrection:
     """One place where the spec disagrees with the real API, and how to fix the loaded spec.
 
-    `operations` are operationIds. `edit` changes one node and returns True when it
-    applied: with `target="responses"` it is called on every schema node of the
-    operations' response bodies, with `target="request"` on every schema node of their
-    request bodies, and with `target="operation"` on each operation object.
-    Each correction must apply at least once, so one that no longer matches the spec
-    (say, after an update) fails loudly instead of hiding.
+    `operations` are operationIds, or `("*",)` for every operation. `edit` changes one
+    node and returns True when it applied. With `target="responses"` it is called on
+    every schema node of the operations' response bodies, with `target="request"` on
+    every schema node of their request bodies, and with `target="operation"` on each
+    operation object. Each correction must apply at least once, so one that no longer
+    matches the spec (say, after an update) fails loudly instead of hiding.
     """
 
     operations: tuple[str, ...]
@@ -241,6 +241,18 @@ def add_error_response(example_operation: Schema) -> Callable[[Schema], bool]:
     return edit
 
 
+def replace_format(old: str, new: str) -> Callable[[Schema], bool]:
+    """Build an edit that changes a schema's `format` from `old` to `new`."""
+
+    def edit(schema: Schema) -> bool:
+        if schema.get("format") != old:
+            return False
+        schema["format"] = new
+        return True
+
+    return edit
+
+
 def drop_operation_servers() -> Callable[[Schema], bool]:
     """Build an operation edit that removes an operation-level `servers` list."""
 
@@ -255,7 +267,8 @@ def apply_corrections(spec: Spec, corrections: dict[str, SpecCorrection]) -> Non
     operations = operations_by_id(spec)
     for name, correction in corrections.items():
         hits = 0
-        for operation_id in correction.operations:
+        targets = operations if correction.operations == ("*",) else correction.operations
+        for operation_id in targets:
             if operation_id not in operations:
                 raise KeyError(f"spec correction {name!r}: no operation {operation_id!r}")
             _path, _method, operation = operations[operation_id]
@@ -316,6 +329,8 @@ def _require_properties(schema: Any, *, branch: bool) -> None:
 # --- formats -------------------------------------------------------------------------------
 
 # The API writes times as UTC without a zone suffix or fractions, e.g. 2018-01-01T00:01:01.
+# A spec correction gives such fields this format in place of RFC 3339 `date-time`.
+LINODE_DATE_TIME = "linode-date-time"
 _LINODE_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _SSH_KEY = re.compile(
     r"(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?"
@@ -366,7 +381,7 @@ def _is_url(value: Any) -> bool:
 
 
 FORMAT_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "date-time": _is_linode_date_time,
+    LINODE_DATE_TIME: _is_linode_date_time,
     "ip": _is_ip,
     "ipv6/128": _is_ipv6_128,
     "ssh-key": _is_ssh_key,
