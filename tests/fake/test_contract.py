@@ -173,9 +173,9 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
         edit=merge_all_of(),
         target="request",
         reason=(
-            "These request bodies are an allOf of parts that each set "
-            "additionalProperties: false, so no body using fields of two parts could be "
-            "valid. The parts are merged into one object with the union of their fields."
+            "These request bodies are an allOf in which a part sets additionalProperties: "
+            "false, so no body using fields of another part could be valid. The parts are "
+            "merged into one object with the union of their fields."
         ),
     ),
     "notification events have no percent_complete": SpecCorrection(
