@@ -10,7 +10,7 @@ of the broker and the periodic sweep.
 
 Each scenario sets the portal's own limit (`LINODE_CREATE_LIMIT` per window).
 With 20 the portal should stay inside the API's limit; with more it must
-absorb the API's 429 answers. The script reports the creates and 429s the
+absorb the API's 429 responses. The script reports the creates and 429s the
 fake served, checks that every server got exactly one Linode, and compares
 the total time with the minimum: creates beyond the first window's 20 must
 wait, so the last batch can start no earlier than (ceil(servers / 20) - 1)

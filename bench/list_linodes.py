@@ -100,7 +100,7 @@ def run_child(api_url: str, repeat: int) -> None:
     times: dict[str, list[float]] = {name: [] for name in CLIENTS}
     peaks: dict[str, int] = {}
     counts: dict[str, int] = {}
-    for name in CLIENTS:  # warm-up: imports, connection pools, the fake's caches
+    for name in CLIENTS:  # warm-up: imports, connection pools and the fake's first requests
         list_all(name, api_url, token)
     for round_number in range(repeat):
         # Rotate the order each round so no client always runs first.

@@ -70,7 +70,7 @@ def provision(count: int, first_number: int) -> None:
 
 
 class FakeLatency(logging.Handler):
-    """Sums the server-side milliseconds the fake logs for each request it serves."""
+    """Logging handler that adds up the server-side milliseconds the fake logs per request."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
