@@ -125,7 +125,9 @@ def test_images_filtered_by_vendor(client: LinodeClient) -> None:
 
 def test_rate_limited_list_retried(client: LinodeClient, fake: FakeHandle) -> None:
     saved = fake.rate_limits["images_list"]
-    fake.rate_limits["images_list"] = (1, 60.0)
+    # 150 s at speed 100 is a 1.5 s window: wide enough that the second request lands
+    # in it on a busy machine, short enough that Retry-After is 2 s.
+    fake.rate_limits["images_list"] = (1, 150.0)
     fake.clear_request_log()
     try:
         first = list(client.images())
