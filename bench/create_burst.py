@@ -49,8 +49,13 @@ API_CREATE_WINDOW_SECONDS = 15.0
 POLL_SECONDS = 0.02
 
 
-def run_workers(count: int, stop: threading.Event, executions: list[int]) -> list[threading.Thread]:
-    """Start `count` threads that run every due provision operation until `stop` is set."""
+def run_workers(
+    count: int, stop: threading.Event, executions: list[int], errors: list[str]
+) -> list[threading.Thread]:
+    """Start `count` threads that run every due operation until `stop` is set.
+
+    A thread that crashes records the error in `errors` and sets `stop`.
+    """
     from django.db import connection
     from django.db.models import Q
     from django.utils import timezone
@@ -73,6 +78,9 @@ def run_workers(count: int, stop: threading.Event, executions: list[int]) -> lis
                 for operation_id in due:
                     if run_operation(operation_id) is not None:
                         executions.append(operation_id)
+        except Exception as exc:
+            errors.append(f"{threading.current_thread().name}: {exc!r}")
+            stop.set()
         finally:
             connection.close()
 
@@ -113,12 +121,14 @@ def run_scenario(servers: int, workers: int, speed: float, portal_limit: int) ->
 
         stop = threading.Event()
         executions: list[int] = []
+        errors: list[str] = []
         started = time.perf_counter()
-        threads = run_workers(workers, stop, executions)
-        deadline = started + 10 * window * math.ceil(servers / API_CREATE_LIMIT) + 60
+        threads = run_workers(workers, stop, executions, errors)
+        # Three times the minimum plus a margin, so a stuck run ends with its figures.
+        deadline = started + 3 * window * math.ceil(servers / API_CREATE_LIMIT) + 30
         open_statuses = (OperationStatus.QUEUED, OperationStatus.RUNNING)
         while Operation.objects.filter(status__in=open_statuses).exists():
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > deadline or stop.is_set():
                 break
             time.sleep(POLL_SECONDS)
         total = time.perf_counter() - started
@@ -155,6 +165,7 @@ def run_scenario(servers: int, workers: int, speed: float, portal_limit: int) ->
         "linodes": len(labels),
         "one_linode_each": one_each,
         "not_waiting": failed,
+        "worker_errors": errors,
         "seconds": total,
         "window": window,
     }
@@ -192,6 +203,7 @@ def main() -> None:
         parser.error(f"invalid --portal-limits {args.portal_limits!r}; expected e.g. 20,40")
     print(machine_line())
     rows = []
+    problems = 0
     for limit in limits:
         # Django reads its settings once per process, so each scenario gets its own.
         child = subprocess.run(
@@ -231,6 +243,10 @@ def main() -> None:
                 f"{result['seconds'] / minimum:.2f}" if minimum else "-",
             ]
         )
+        if not result["one_linode_each"] or result["not_waiting"] or result["worker_errors"]:
+            problems += 1
+        for error in result["worker_errors"]:
+            print(f"  limit {limit}: worker crashed: {error}")
         if result["not_waiting"] or result["creates_other"]:
             unfinished, other = result["not_waiting"], result["creates_other"]
             print(f"  limit {limit}: unfinished {unfinished}, other create statuses {other}")
@@ -255,6 +271,8 @@ def main() -> None:
         ],
         rows,
     )
+    if problems:
+        sys.exit(f"{problems} scenario(s) did not give every server exactly one Linode")
 
 
 if __name__ == "__main__":
