@@ -376,9 +376,12 @@ class World:
         return linode
 
     def _make_event(self) -> int:
-        linode = self.get("linode")
-        events = self.api.ok("GET", "/v4/account/events")["data"]
-        return next(e["id"] for e in events if e["entity"] and e["entity"]["id"] == linode)
+        x_filter = json.dumps({"entity.id": self.get("linode"), "action": "linode_create"})
+        response = self.api.call(
+            "GET", "/v4/account/events", token=self.api.token, headers={"X-Filter": x_filter}
+        )
+        assert response.status_code == 200, response.text[:300]
+        return int(response.json()["data"][0]["id"])
 
     def _make_disk(self) -> int:
         disks = self.api.ok("GET", f"/v4/linode/instances/{self.get('linode')}/disks")
