@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -147,6 +148,13 @@ def main() -> None:
         fake.seed_instances(args.count)
         print(f"seeded {args.count} Linodes in {time.perf_counter() - seed_started:.2f} s")
         requests_sent = {name: count_requests(fake, name) for name in CLIENTS}
+        expected = math.ceil(args.count / 500)
+        if requests_sent["linode_api"] != (expected, args.count):
+            sys.exit(
+                f"linode_api sent {requests_sent['linode_api'][0]} requests and listed "
+                f"{requests_sent['linode_api'][1]} Linodes; expected {expected} requests "
+                f"for {args.count} Linodes"
+            )
         child = subprocess.run(
             [sys.executable, __file__, "--child", fake.api_url, "--repeat", str(args.repeat)],
             env={**os.environ, TOKEN_VARIABLE: fake.token},
