@@ -1761,3 +1761,35 @@ def test_notification_event_matches_spec(api: Api, checker: SpecChecker) -> None
     [event] = response.json()["data"]
     assert event["status"] == "notification"
     assert event["percent_complete"] is None
+
+
+# --- last: everything the cases above left behind ----------------------------------------------
+
+
+def test_every_event_matches_spec(api: Api, checker: SpecChecker) -> None:
+    """Validate every event the cases above caused, page by page (this test runs last)."""
+    actions: set[str] = set()
+    page, pages = 1, 1
+    while page <= pages:
+        response = api.call("GET", f"/v4/account/events?page={page}&page_size=500", token=api.token)
+        assert response.status_code == 200, response.text[:300]
+        checker.check_response(response, "get-events")
+        body = response.json()
+        actions.update(event["action"] for event in body["data"])
+        page, pages = page + 1, body["pages"]
+
+    expected = {
+        "linode_create",
+        "linode_boot",
+        "linode_reboot",
+        "linode_shutdown",
+        "linode_rebuild",
+        "linode_resize",
+        "linode_delete",
+        "linode_update",
+        "password_reset",
+        "firewall_create",
+        "firewall_device_add",
+        "stackscript_create",
+    }
+    assert expected <= actions, f"no events for {sorted(expected - actions)}"
