@@ -1793,3 +1793,29 @@ def test_every_event_matches_spec(api: Api, checker: SpecChecker) -> None:
         "stackscript_create",
     }
     assert expected <= actions, f"no events for {sorted(expected - actions)}"
+
+
+@pytest.mark.parametrize(
+    ("operation", "path"),
+    [
+        ("get-linode-instances", "/v4/linode/instances"),
+        ("get-firewalls", "/v4/networking/firewalls"),
+        ("get-stack-scripts", "/v4/linode/stackscripts"),
+        ("get-tags", "/v4/tags"),
+    ],
+)
+def test_every_listed_object_matches_spec(
+    operation: str, path: str, api: Api, checker: SpecChecker
+) -> None:
+    """Validate every object the cases above left in a collection, in all its states."""
+    page, pages, seen = 1, 1, 0
+    while page <= pages:
+        response = api.call("GET", f"{path}?page={page}&page_size=500", token=api.token)
+        assert response.status_code == 200, response.text[:300]
+        checker.check_response(response, operation)
+        body = response.json()
+        seen += len(body["data"])
+        page, pages = page + 1, body["pages"]
+
+    assert seen == body["results"]
+    assert seen > 0, f"{path} is empty, so nothing was checked"
