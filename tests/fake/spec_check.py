@@ -241,6 +241,24 @@ def add_error_response(example_operation: Schema) -> Callable[[Schema], bool]:
     return edit
 
 
+def nullable_into_all_of() -> Callable[[Schema], bool]:
+    """Build an edit that copies `nullable: true` into the `allOf` parts beside it.
+
+    OpenAPI 3.0.3 states that `nullable` only widens the `type` of its own schema, so
+    `{nullable: true, allOf: [{type: string}]}` still rejects null: the allOf part does.
+    """
+
+    def edit(schema: Schema) -> bool:
+        parts = schema.get("allOf")
+        if not schema.get("nullable") or not parts:
+            return False
+        for part in parts:
+            part["nullable"] = True
+        return True
+
+    return edit
+
+
 def replace_format(old: str, new: str) -> Callable[[Schema], bool]:
     """Build an edit that changes a schema's `format` from `old` to `new`."""
 

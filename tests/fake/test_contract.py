@@ -15,11 +15,14 @@ about the real API; nothing else relaxes the validation.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import json
+import os
 import re
 import secrets
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +49,7 @@ from tests.fake.spec_check import (
     load_spec,
     make_nullable,
     merge_all_of,
+    nullable_into_all_of,
     operations_by_id,
     rename_property,
     replace_format,
@@ -96,6 +100,16 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
             "(2018-01-01T00:01:01), as the spec's own examples show."
         ),
     ),
+    "nullable beside allOf": SpecCorrection(
+        operations=("*",),
+        edit=nullable_into_all_of(),
+        reason=(
+            "Fields such as a Linode's image are {nullable: true, allOf: [{type: string}]}. "
+            "OpenAPI 3.0.3 makes nullable widen only the type of its own schema, so the "
+            "allOf part still rejects the null that the outer schema means to allow (an "
+            "instance created without an image has image: null)."
+        ),
+    ),
     "regions send site_type": SpecCorrection(
         operations=("get-regions", "get-region"),
         edit=rename_property("site-type", "site_type"),
@@ -116,11 +130,13 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
     ),
     "addresses without reverse DNS or VPC NAT": SpecCorrection(
         operations=("get-linode-ips",),
-        edit=make_nullable("rdns", "vpc_nat_1_1"),
+        edit=make_nullable("rdns", "vpc_nat_1_1", "gateway"),
         reason=(
             "The SLAAC and link-local entries give rdns the example null but are not "
-            "nullable (the IPv4 entries are). vpc_nat_1_1 is typed object although an "
-            "address outside a VPC has no NAT mapping; the API sends null."
+            "nullable (the IPv4 entries are). A private IPv4 address has no gateway: its "
+            "example is null, yet only the public, shared and reserved entries are "
+            "nullable. vpc_nat_1_1 is typed object although an address outside a VPC has "
+            "no NAT mapping; the API sends null."
         ),
     ),
     "unused config device slots are null": SpecCorrection(
@@ -273,6 +289,13 @@ class Secret(str):
 def strong_password() -> Secret:
     """Return a random root password that passes any strength check."""
     return Secret("Rp-" + secrets.token_urlsafe(24))
+
+
+def ssh_public_key() -> str:
+    """Return a well-formed, random ed25519 public key in OpenSSH's one-line form."""
+    key_type = b"ssh-ed25519"
+    blob = struct.pack(">I", len(key_type)) + key_type + struct.pack(">I", 32) + os.urandom(32)
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()} contract@test"
 
 
 class Api:
@@ -522,6 +545,37 @@ def success_cases() -> list[Case]:
                 "metadata": {"user_data": "I2Nsb3VkLWNvbmZpZwo="},
             },
         ),
+        Case(
+            "post-linode-instance",
+            "POST",
+            "/v4/linode/instances",
+            body={
+                "type": "g6-standard-1",
+                "region": "us-east",
+                "image": "linode/debian12",
+                "root_pass": "{password}",
+                "authorized_keys": ["{ssh_key}"],
+                "label": "{unique}",
+                "tags": ["contract"],
+                "group": "contract",
+                "booted": False,
+                "private_ip": True,
+                "swap_size": 256,
+                "backups_enabled": True,
+                "stackscript_id": "{stackscript}",
+                "stackscript_data": {"greeting": "hello"},
+                "firewall_id": "{firewall}",
+                "interfaces": [{"purpose": "public"}],
+            },
+            label="every-field",
+        ),
+        Case(
+            "post-linode-instance",
+            "POST",
+            "/v4/linode/instances",
+            body={"type": "g6-nanode-1", "region": "us-east", "label": "{unique}"},
+            label="empty",
+        ),
         Case("get-linode-instance", "GET", LINODE),
         Case(
             "put-linode-instance",
@@ -556,6 +610,7 @@ def success_cases() -> list[Case]:
             setup="running",
         ),
         Case("get-linode-ips", "GET", LINODE + "/ips"),
+        Case("get-linode-ips", "GET", LINODE + "/ips", setup="private-ip", label="private-ip"),
         Case("get-linode-disks", "GET", LINODE + "/disks"),
         Case("get-linode-disk", "GET", LINODE + "/disks/{disk}"),
         Case("get-linode-configs", "GET", LINODE + "/configs"),
@@ -1308,11 +1363,14 @@ def prepare(case: Case, api: Api, world: World) -> dict[str, Any]:
         "missing": MISSING_ID,
         "password": strong_password(),
         "unique": f"contract-{secrets.token_hex(4)}",
+        "ssh_key": ssh_public_key(),
     }
     if case.setup == "running":
         values["linode"] = api.create_instance()
     elif case.setup == "offline":
         values["linode"] = api.create_instance(booted=False)
+    elif case.setup == "private-ip":
+        values["linode"] = api.create_instance(private_ip=True)
     elif case.setup == "busy":
         # Slow the fake down so the new instance stays `provisioning` for this request.
         speed = api.fake.speed
