@@ -182,6 +182,23 @@ def require_only(*names: str) -> Callable[[Schema], bool]:
     return edit
 
 
+def make_optional(*names: str) -> Callable[[Schema], bool]:
+    """Build an edit that lets objects declaring all of `names` leave those out.
+
+    The object's other documented properties stay required.
+    """
+
+    def edit(schema: Schema) -> bool:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or not set(names) <= set(properties):
+            return False
+        current = schema.get("required", list(properties))
+        schema["required"] = [name for name in current if name not in names]
+        return True
+
+    return edit
+
+
 def drop_keyword(keyword: str, *names: str) -> Callable[[Schema], bool]:
     """Build an edit that removes `keyword` (e.g. `format`) from the named properties."""
 

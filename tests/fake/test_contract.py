@@ -48,6 +48,7 @@ from tests.fake.spec_check import (
     invalid_values,
     load_spec,
     make_nullable,
+    make_optional,
     merge_all_of,
     nullable_into_all_of,
     operations_by_id,
@@ -172,6 +173,14 @@ SPEC_CORRECTIONS: dict[str, SpecCorrection] = {
             "A rule's label, description and ports are optional when it is created, and "
             "the API returns each rule as it was sent; the response schema lists no "
             "required fields. Only the fields every rule must have are required here."
+        ),
+    ),
+    "firewall rule addresses are echoed as sent": SpecCorrection(
+        operations=("get-firewalls", "post-firewalls", "get-firewall", "put-firewall"),
+        edit=make_optional("ipv4", "ipv6"),
+        reason=(
+            "A rule's addresses take ipv4 and/or ipv6, and the API returns the lists that "
+            "were sent, so a rule for one family has no list for the other."
         ),
     ),
     "configs list documents no error": SpecCorrection(
@@ -608,6 +617,100 @@ def success_cases() -> list[Case]:
             LINODE + "/resize",
             body={"type": "g6-standard-1"},
             setup="running",
+        ),
+        Case(
+            "post-add-stack-script",
+            "POST",
+            "/v4/linode/stackscripts",
+            body={
+                "label": "{unique}",
+                "images": ["any/all"],
+                "is_public": True,
+                "script": (
+                    "#!/bin/bash\n"
+                    '# <UDF name="size" label="Size" example="small" oneOf="small,large" '
+                    'default="small" />\n'
+                    '# <UDF name="extras" label="Extras" example="git" manyOf="git,vim" />\n'
+                ),
+            },
+            label="udfs",
+        ),
+        Case(
+            "post-firewalls",
+            "POST",
+            "/v4/networking/firewalls",
+            body={
+                "label": "{unique}",
+                "rules": {
+                    "inbound_policy": "ACCEPT",
+                    "outbound_policy": "DROP",
+                    "outbound": [
+                        {
+                            "action": "ACCEPT",
+                            "protocol": "ICMP",
+                            "addresses": {"ipv6": ["2001:db8::/32"]},
+                            "description": "Ping out",
+                        },
+                        {
+                            "action": "ACCEPT",
+                            "protocol": "UDP",
+                            "ports": "53, 123",
+                            "addresses": {"ipv4": ["192.0.2.0/24"]},
+                        },
+                    ],
+                },
+                "devices": {"linodes": ["{linode}"]},
+            },
+            setup="offline",
+            label="outbound-rules",
+        ),
+        Case(
+            "post-resize-linode-instance",
+            "POST",
+            LINODE + "/resize",
+            body={
+                "type": "g6-standard-2",
+                "migration_type": "warm",
+                "allow_auto_disk_resize": False,
+            },
+            setup="running",
+            label="warm",
+        ),
+        Case(
+            "post-rebuild-linode-instance",
+            "POST",
+            LINODE + "/rebuild",
+            body={
+                "image": "linode/debian12",
+                "root_pass": "{password}",
+                "authorized_keys": ["{ssh_key}"],
+                "booted": False,
+                "stackscript_id": "{stackscript}",
+                "stackscript_data": {"greeting": "hello"},
+                "metadata": {"user_data": "I2Nsb3VkLWNvbmZpZwo="},
+            },
+            setup="running",
+            label="every-field",
+        ),
+        Case(
+            "post-boot-linode-instance",
+            "POST",
+            LINODE + "/boot",
+            body={"config_id": "{config_of_linode}"},
+            setup="offline",
+            label="config-id",
+        ),
+        Case(
+            "put-linode-instance",
+            "PUT",
+            LINODE,
+            body={
+                "alerts": {"cpu": 150, "io": 5000, "network_in": 5, "network_out": 5},
+                "backups": {"schedule": {"day": "Sunday", "window": "W4"}},
+                "group": "contract",
+            },
+            setup="running",
+            label="alerts-and-schedule",
         ),
         Case("get-linode-ips", "GET", LINODE + "/ips"),
         Case("get-linode-ips", "GET", LINODE + "/ips", setup="private-ip", label="private-ip"),
@@ -1388,6 +1491,9 @@ def prepare(case: Case, api: Api, world: World) -> dict[str, Any]:
         values["device"] = api.attach_device(values["firewall"])
     elif case.setup == "label-taken":
         api.create_instance(label="contract-taken", settle=False)
+    if "{config_of_linode}" in json.dumps(case.body):
+        configs = api.ok("GET", f"/v4/linode/instances/{values['linode']}/configs")
+        values["config_of_linode"] = configs["data"][0]["id"]
     needed = set(PLACEHOLDER.findall(case.path + json.dumps(case.body)))
     for name in sorted(needed - set(values)):
         values[name] = world.get(name)
