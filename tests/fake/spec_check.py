@@ -12,8 +12,9 @@ times faster. In success bodies every documented property of an object without i
 `required` list must be present, because the real API returns whole objects and SDKs read
 any attribute. Error bodies follow the spec's own rules.
 
-Where the spec is wrong about the real API, a `SpecCorrection` edits the loaded spec
-before validation. The contract test lists every correction in one place with its reason.
+Where the spec is wrong about the real API, a `SpecCorrection` (see `spec_edits`) edits
+the loaded spec before validation. The contract test lists every correction in one place
+with its reason.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -40,7 +41,7 @@ from openapi_core import OpenAPI
 from openapi_core.configurations import Config
 from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.testing import MockRequest
-from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, oas30_format_checker
+from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 SPEC_FILE = Path(__file__).with_name("spec_data") / "linode-openapi-4.189.0.yaml.gz"
 SPEC_VERSION = "4.189.0"
@@ -84,7 +85,7 @@ def load_spec(path: Path = SPEC_FILE, cache_dir: Path | None = None) -> Spec:
     return spec
 
 
-# --- corrections ---------------------------------------------------------------------------
+# --- reading the spec ----------------------------------------------------------------------
 
 
 def operations_by_id(spec: Spec) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -117,209 +118,6 @@ def response_schemas(operation: dict[str, Any], status: str = "200") -> Iterator
     schema = response.get("content", {}).get("application/json", {}).get("schema")
     if schema is not None:
         yield schema
-
-
-@dataclass(frozen=True)
-class SpecCorrection:
-    """One place where the spec disagrees with the real API, and how to fix the loaded spec.
-
-    `operations` are operationIds, or `("*",)` for every operation. `edit` changes one
-    node and returns True when it applied. With `target="responses"` it is called on
-    every schema node of the operations' response bodies, with `target="request"` on
-    every schema node of their request bodies, and with `target="operation"` on each
-    operation object. Each correction must apply at least once, so one that no longer
-    matches the spec (say, after an update) fails loudly instead of hiding.
-    """
-
-    operations: tuple[str, ...]
-    edit: Callable[[Schema], bool]
-    reason: str
-    target: Literal["responses", "request", "operation"] = "responses"
-
-
-def rename_property(old: str, new: str) -> Callable[[Schema], bool]:
-    """Build an edit that renames property `old` to `new` wherever an object declares it."""
-
-    def edit(schema: Schema) -> bool:
-        properties = schema.get("properties")
-        if not isinstance(properties, dict) or old not in properties:
-            return False
-        properties[new] = properties.pop(old)
-        if old in schema.get("required", []):
-            schema["required"] = [new if name == old else name for name in schema["required"]]
-        return True
-
-    return edit
-
-
-def make_nullable(*names: str) -> Callable[[Schema], bool]:
-    """Build an edit that allows `null` for the named properties of any object."""
-
-    def edit(schema: Schema) -> bool:
-        properties = schema.get("properties")
-        if not isinstance(properties, dict):
-            return False
-        applied = False
-        for name in names:
-            if name in properties:
-                properties[name]["nullable"] = True
-                applied = True
-        return applied
-
-    return edit
-
-
-def require_only(*names: str) -> Callable[[Schema], bool]:
-    """Build an edit that sets `required` to `names` on objects that declare all of them."""
-
-    def edit(schema: Schema) -> bool:
-        properties = schema.get("properties")
-        if not isinstance(properties, dict) or not set(names) <= set(properties):
-            return False
-        schema["required"] = list(names)
-        return True
-
-    return edit
-
-
-def make_optional(*names: str) -> Callable[[Schema], bool]:
-    """Build an edit that lets objects declaring all of `names` leave those out.
-
-    The object's other documented properties stay required.
-    """
-
-    def edit(schema: Schema) -> bool:
-        properties = schema.get("properties")
-        if not isinstance(properties, dict) or not set(names) <= set(properties):
-            return False
-        current = schema.get("required", list(properties))
-        schema["required"] = [name for name in current if name not in names]
-        return True
-
-    return edit
-
-
-def drop_keyword(keyword: str, *names: str) -> Callable[[Schema], bool]:
-    """Build an edit that removes `keyword` (e.g. `format`) from the named properties."""
-
-    def edit(schema: Schema) -> bool:
-        properties = schema.get("properties")
-        if not isinstance(properties, dict):
-            return False
-        hits = [properties[name].pop(keyword, None) for name in names if name in properties]
-        return any(hit is not None for hit in hits)
-
-    return edit
-
-
-def merge_all_of() -> Callable[[Schema], bool]:
-    """Build an edit that folds `allOf` object parts into one object schema.
-
-    JSON Schema checks `additionalProperties: false` in an `allOf` part against that part's
-    own properties only, so a body that uses fields from two parts can never be valid.
-    Merging gives the rule the spec's authors meant: the union of the parts' properties
-    and nothing else.
-    """
-
-    def edit(schema: Schema) -> bool:
-        parts = schema.get("allOf")
-        if not parts or not any(part.get("additionalProperties") is False for part in parts):
-            return False
-        schema.pop("allOf")
-        properties = schema.setdefault("properties", {})
-        required = set(schema.get("required", []))
-        for part in parts:
-            properties.update(part.get("properties", {}))
-            required.update(part.get("required", []))
-        if required:
-            schema["required"] = sorted(required)
-        schema["additionalProperties"] = False
-        schema["type"] = "object"
-        return True
-
-    return edit
-
-
-def add_error_response(example_operation: Schema) -> Callable[[Schema], bool]:
-    """Build an operation edit that adds the `default` error response of `example_operation`.
-
-    Every operation in the spec documents its errors as `default`, except a few that
-    list only their 200 response.
-    """
-    default = example_operation["responses"]["default"]
-
-    def edit(operation: Schema) -> bool:
-        responses = operation.setdefault("responses", {})
-        if "default" in responses:
-            return False
-        responses["default"] = json.loads(json.dumps(default))
-        return True
-
-    return edit
-
-
-def nullable_into_all_of() -> Callable[[Schema], bool]:
-    """Build an edit that copies `nullable: true` into the `allOf` parts beside it.
-
-    OpenAPI 3.0.3 states that `nullable` only widens the `type` of its own schema, so
-    `{nullable: true, allOf: [{type: string}]}` still rejects null: the allOf part does.
-    """
-
-    def edit(schema: Schema) -> bool:
-        parts = schema.get("allOf")
-        if not schema.get("nullable") or not parts:
-            return False
-        for part in parts:
-            part["nullable"] = True
-        return True
-
-    return edit
-
-
-def replace_format(old: str, new: str) -> Callable[[Schema], bool]:
-    """Build an edit that changes a schema's `format` from `old` to `new`."""
-
-    def edit(schema: Schema) -> bool:
-        if schema.get("format") != old:
-            return False
-        schema["format"] = new
-        return True
-
-    return edit
-
-
-def drop_operation_servers() -> Callable[[Schema], bool]:
-    """Build an operation edit that removes an operation-level `servers` list."""
-
-    def edit(operation: Schema) -> bool:
-        return operation.pop("servers", None) is not None
-
-    return edit
-
-
-def apply_corrections(spec: Spec, corrections: dict[str, SpecCorrection]) -> None:
-    """Apply each correction to its operations (or their response schemas), in place."""
-    operations = operations_by_id(spec)
-    for name, correction in corrections.items():
-        hits = 0
-        targets = operations if correction.operations == ("*",) else correction.operations
-        for operation_id in targets:
-            if operation_id not in operations:
-                raise KeyError(f"spec correction {name!r}: no operation {operation_id!r}")
-            _path, _method, operation = operations[operation_id]
-            if correction.target == "operation":
-                hits += int(correction.edit(operation))
-                continue
-            if correction.target == "request":
-                content = operation.get("requestBody", {}).get("content", {})
-                top = content.get("application/json", {}).get("schema")
-                hits += sum(1 for node in iter_schemas(top) if correction.edit(node))
-                continue
-            for status in operation.get("responses", {}):
-                for top in response_schemas(operation, status):
-                    hits += sum(1 for node in iter_schemas(top) if correction.edit(node))
-        if hits == 0:
-            raise ValueError(f"spec correction {name!r} matched nothing; remove or update it")
 
 
 def require_documented_properties(spec: Spec) -> None:
@@ -635,79 +433,3 @@ def _describe_schema_error(error: Any, *, with_values: bool) -> list[str]:
     if len(message) > 300:
         message = message[:300] + "..."
     return [f"  {location}: {message}"]
-
-
-# The run of `__Word__` markers, separated by commas, that opens a field's description.
-DESCRIPTION_MARKERS = re.compile(r"(?:__[A-Za-z -]+__,?\s*)+")
-
-
-def filterable_fields(operation: dict[str, Any]) -> list[str]:
-    """List the dotted names of the fields a list operation's items mark `__Filterable__`.
-
-    The spec has no `x-linode-filterable` extension; a field is filterable when the
-    markers that open its description (`__Deprecated__, __Filterable__, ...`) include
-    `__Filterable__`. Fields inside arrays of objects
-    (such as a config's `interfaces[].label`) are left out because X-Filter has no syntax
-    for them.
-    """
-    top = next(response_schemas(operation), None)
-    items = (top or {}).get("properties", {}).get("data", {}).get("items")
-    found: list[str] = []
-    _collect_filterable(items, "", found)
-    return found
-
-
-def _collect_filterable(schema: Any, prefix: str, found: list[str]) -> None:
-    if not isinstance(schema, dict):
-        return
-    for name, child in schema.get("properties", {}).items():
-        if not isinstance(child, dict):
-            continue
-        markers = DESCRIPTION_MARKERS.match(str(child.get("description", "")))
-        if markers and "__Filterable__" in markers.group(0):
-            found.append(prefix + name)
-        if child.get("type") == "object" or "properties" in child:
-            _collect_filterable(child, f"{prefix}{name}.", found)
-
-
-def invalid_values(schema: Schema) -> list[tuple[str, Any]]:
-    """Return (label, value) pairs that break one rule of a property's schema each.
-
-    Covers the JSON type, `enum`, `minLength`/`maxLength`, `pattern`,
-    `minimum`/`maximum` and `minItems`/`maxItems`, and the type of string items.
-    Only values that the schema really rejects are returned.
-    """
-    candidates: list[tuple[str, Any]] = []
-    json_type = schema.get("type")
-    wrong_type = {
-        "string": 12345,
-        "integer": "not-a-number",
-        "number": "not-a-number",
-        "boolean": "yes",
-        "array": "not-a-list",
-        "object": "not-an-object",
-    }
-    if json_type in wrong_type:
-        candidates.append(("wrong-type", wrong_type[json_type]))
-    if json_type == "string":
-        if "enum" in schema:
-            candidates.append(("not-in-enum", "not-an-enum-value"))
-        if schema.get("minLength", 0) > 1:
-            candidates.append(("too-short", "a" * (schema["minLength"] - 1)))
-        if "maxLength" in schema:
-            candidates.append(("too-long", "a" * (schema["maxLength"] + 1)))
-        if "pattern" in schema:
-            candidates.append(("bad-pattern", "9-starts-with-a-digit"))
-    if json_type == "integer":
-        if "minimum" in schema:
-            candidates.append(("too-small", schema["minimum"] - 1))
-        if "maximum" in schema:
-            candidates.append(("too-large", schema["maximum"] + 1))
-    if json_type == "array":
-        items = schema.get("items", {})
-        if items.get("type") == "string":
-            candidates.append(("item-wrong-type", [12345]))
-        if schema.get("minItems", 0) > 0:
-            candidates.append(("too-few", []))
-    validator = OAS30Validator(schema, format_checker=oas30_format_checker)
-    return [(label, value) for label, value in candidates if not validator.is_valid(value)]

@@ -39,23 +39,27 @@ from tests.fake.spec_check import (
     SPEC_CACHE,
     ContractError,
     SpecChecker,
+    load_spec,
+    operations_by_id,
+    response_schemas,
+)
+from tests.fake.spec_derive import (
+    filterable_fields,
+    invalid_values,
+)
+from tests.fake.spec_edits import (
     SpecCorrection,
     add_error_response,
     apply_corrections,
     drop_keyword,
     drop_operation_servers,
-    filterable_fields,
-    invalid_values,
-    load_spec,
     make_nullable,
     make_optional,
     merge_all_of,
     nullable_into_all_of,
-    operations_by_id,
     rename_property,
     replace_format,
     require_only,
-    response_schemas,
 )
 
 # --- the known spec errors -----------------------------------------------------------------
