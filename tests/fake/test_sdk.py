@@ -17,6 +17,7 @@ import requests
 from linode_api4 import (
     ApiError,
     Event,
+    Firewall,
     Image,
     Instance,
     LinodeClient,
@@ -140,6 +141,40 @@ def test_rate_limited_list_retried(client: LinodeClient, fake: FakeHandle) -> No
     # The SDK waited out Retry-After (at least 1 s) and asked again.
     assert statuses[:2] == [200, 429]
     assert statuses[-1] == 200
+
+
+def test_account_profile_tags_and_events(client: LinodeClient) -> None:
+    suffix = secrets.token_hex(4)
+    tag = f"sdk-tag-{suffix}"
+    instance = client.linode.instance_create(
+        "g6-nanode-1",
+        "us-east",
+        image="linode/debian12",
+        root_pass=strong_password(),
+        tags=[tag],
+        booted=False,
+    )
+    firewall = client.networking.firewall_create(
+        f"sdk-fw-{suffix}", {"inbound_policy": "DROP", "outbound_policy": "ACCEPT"}
+    )
+
+    account = client.account()
+    profile = client.profile()
+    assert account.email and account.euuid
+    assert profile.username and profile.restricted is False
+    assert tag in [found.label for found in client.tags()]
+    assert [
+        found.id for found in client.networking.firewalls(Firewall.label == firewall.label)
+    ] == [firewall.id]
+    [created] = client.account.events(
+        Event.action == "linode_create", Filter({"entity.id": instance.id})
+    )
+    client.account.events_mark_seen(created)
+    created.invalidate()
+    assert created.seen is True
+
+    instance.delete()
+    firewall.delete()
 
 
 def test_unknown_filter_field_rejected(client: LinodeClient) -> None:
