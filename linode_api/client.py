@@ -136,7 +136,7 @@ class LinodeClient:
         x_filter = build_x_filter(
             conditions, filters, order_by=order_by, order=order, aliases=cls.filter_aliases()
         )
-        factory: Callable[[dict[str, Any]], O] = lambda data: cls(self, data["id"], data=data)  # noqa: E731
+        factory: Callable[[dict[str, Any]], O] = lambda data: cls(self, data["id"])._take_data(data)  # noqa: E731
         if isinstance(x_filter, MatchNothing):
             return self._list(path, factory, empty=True)
         return self._list(path, factory, x_filter)
@@ -316,7 +316,7 @@ class LinodeClient:
             body["booted"] = booted  # the API applies it to image and backup deploys only
         body.update(extra)
         data = self.transport.request("POST", "/linode/instances", json_body=body)
-        return Linode(self, data["id"], data=data)
+        return Linode(self, data["id"])._take_data(data)
 
     def create_stackscript(
         self,
@@ -342,7 +342,7 @@ class LinodeClient:
         if rev_note is not None:
             body["rev_note"] = rev_note
         data = self.transport.request("POST", "/linode/stackscripts", json_body=body)
-        return StackScript(self, data["id"], data=data)
+        return StackScript(self, data["id"])._take_data(data)
 
     def create_firewall(
         self,
@@ -359,4 +359,4 @@ class LinodeClient:
         if tags is not None:
             body["tags"] = list(tags)
         data = self.transport.request("POST", "/networking/firewalls", json_body=body)
-        return Firewall(self, data["id"], data=data)
+        return Firewall(self, data["id"])._take_data(data)

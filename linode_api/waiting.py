@@ -211,7 +211,7 @@ def _wait(
         if event is None:
             data = _find_event(client, conditions, after_id)
             if data is not None:
-                event = Event(client, data["id"], data=data)
+                event = Event(client, data["id"])._take_data(data)
         else:
             event.reload()
         if event is not None:

@@ -136,7 +136,7 @@ class Tag(ApiObject):
         def build(item: dict[str, Any]) -> Any:
             data = item.get("data")
             if item.get("type") == "linode" and isinstance(data, dict):
-                return Linode(self._client, data["id"], data=data)
+                return Linode(self._client, data["id"])._take_data(data)
             return Record(item)
 
         return self._related_list("objects", lambda: self._client._list(self.api_url, build))

@@ -54,7 +54,7 @@ class Firewall(ApiObject):
             "devices",
             lambda: self._client._list(
                 f"{self.api_url}/devices",
-                lambda data: FirewallDevice(self._client, data["id"], self.id, data=data),
+                lambda data: FirewallDevice(self._client, data["id"], self.id)._take_data(data),
             ),
         )
 
@@ -67,7 +67,7 @@ class Firewall(ApiObject):
             "POST", f"{self.api_url}/devices", json_body={"id": device_id, "type": device_type}
         )
         self._collections.pop("devices", None)
-        return FirewallDevice(self._client, data["id"], self.id, data=data)
+        return FirewallDevice(self._client, data["id"], self.id)._take_data(data)
 
     def update_rules(self, rules: dict[str, Any]) -> None:
         """Replace the firewall's rules (PUT /networking/firewalls/{id}/rules)."""

@@ -177,7 +177,7 @@ class Linode(ApiObject):
             "disks",
             lambda: self._client._list(
                 f"{self.api_url}/disks",
-                lambda data: Disk(self._client, data["id"], self.id, data=data),
+                lambda data: Disk(self._client, data["id"], self.id)._take_data(data),
             ),
         )
 
@@ -188,7 +188,7 @@ class Linode(ApiObject):
             "configs",
             lambda: self._client._list(
                 f"{self.api_url}/configs",
-                lambda data: Config(self._client, data["id"], self.id, data=data),
+                lambda data: Config(self._client, data["id"], self.id)._take_data(data),
             ),
         )
 
@@ -252,7 +252,7 @@ class Linode(ApiObject):
         data = self._post_action("rebuild", body)
         self._collections.clear()
         if data:
-            self._apply_data(data)
+            self._apply_data(data, owned=True)
         else:
             self._mark_stale()
 

@@ -145,6 +145,51 @@ def test_in_place_list_change_is_saved(client: LinodeClient, sent: RequestRecord
     assert Linode(client, linode.id).tags == ["alpha", "beta"]
 
 
+def test_listed_object_in_place_edit_is_saved(client: LinodeClient, sent: RequestRecorder) -> None:
+    # Objects built from a page keep the parsed JSON without copying it, so an
+    # in-place edit must still leave the loaded data alone and be detected.
+    created = new_linode(client, tags=["alpha"])
+    listed = client.get_linodes(label=created.label)[0]
+    sent.clear()
+
+    tags = listed.tags
+    tags.append("beta")
+    listed.alerts.cpu = 50
+    assert listed.tags == ["alpha", "beta"]
+    assert listed.pending_changes() == {"tags": ["alpha", "beta"], "alerts": {"cpu": 50}}
+    listed.save()
+
+    assert sent.sent[0].body == {"tags": ["alpha", "beta"], "alerts": {"cpu": 50}}
+    assert listed.pending_changes() == {}
+    assert Linode(client, created.id).tags == ["alpha", "beta"]
+
+
+def test_nested_copy_leaves_loaded_data_alone(client: LinodeClient) -> None:
+    listed = client.get_linodes(label=new_linode(client).label)[0]
+
+    specs = listed.specs.to_dict()
+    specs["memory"] = 1
+    ipv4 = listed.ipv4
+    ipv4.append("192.0.2.1")
+
+    assert listed.specs.memory == 1024
+    assert "192.0.2.1" not in listed.ipv4
+    assert listed.pending_changes() == {}
+
+
+def test_data_argument_is_copied(client: LinodeClient, sent: RequestRecorder) -> None:
+    data = {"id": 5, "label": "given", "tags": ["alpha"], "specs": {"memory": 1024}}
+    linode = Linode(client, 5, data=data)
+
+    data["tags"].append("changed-by-caller")
+    data["specs"]["memory"] = 1
+
+    assert linode.tags == ["alpha"]
+    assert linode.specs.memory == 1024
+    assert linode.pending_changes() == {}
+    assert len(sent) == 0
+
+
 def test_assigning_same_value_sends_nothing(client: LinodeClient, sent: RequestRecorder) -> None:
     linode = new_linode(client)
     sent.clear()
