@@ -472,7 +472,7 @@ class Case:
     setup: str | None = None
     spec_rejects: bool = False
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    raw_body: bytes | None = None
+    raw_body: bytes | None = dataclasses.field(default=None, repr=False)
     rate_limit: str | None = None
     label: str = ""
 
@@ -1055,6 +1055,16 @@ def validation_cases() -> list[Case]:
             400,
             raw_body=b'{"type": "g6-nanode-1",',
             label="malformed-json",
+        ),
+        Case(
+            "post-add-stack-script",
+            "POST",
+            "/v4/linode/stackscripts",
+            413,
+            raw_body=b'{"label": "big", "images": ["any/all"], "script": "'
+            + b"#" * (5 * 1024 * 1024)
+            + b'"}',
+            label="body-too-large",
         ),
         Case(
             "get-linode-instances",
