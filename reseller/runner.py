@@ -90,6 +90,9 @@ class Runner:
     def __init__(self, settings: Any, output: PrefixedOutput | None = None) -> None:
         self.settings = settings
         self.output = output or PrefixedOutput(sys.stdout)
+        # Registering every name up front gives all prefixes one width from the first line.
+        for name in ("runner", "migrate", "fake", "catalog", "plans", "worker", "beat", "web"):
+            self.output.register(name)
         self.group = ProcessGroup(self.output)
         self.stop_requested = threading.Event()
         self.env = child_environment()
