@@ -47,6 +47,9 @@ BUSY_RETRY_SECONDS = 3.0
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
 # Seconds between checks whether a Linode finished shutting down (about 15 s at speed 1).
 SHUTDOWN_POLL_SECONDS = 5.0
+# The phase of a provision operation that looked its label up, found nothing and
+# waits for a create slot. It sent no create since that lookup.
+PHASE_WAITING_FOR_CREATE_SLOT = "waiting_for_create_slot"
 
 
 class RetryLater(Exception):
@@ -162,9 +165,26 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
         )
         return
 
+    slot_taken = False
+    if operation.phase == PHASE_WAITING_FOR_CREATE_SLOT:
+        # The previous run looked the label up, found nothing and sent no
+        # create, because "create_sent" is recorded before any create. So
+        # this run takes a slot first: a run that finds none sends no
+        # request. With a slot, the lookup below still comes right before
+        # the create, so a Linode that appeared meanwhile is adopted.
+        _take_create_slot(operation)
+        slot_taken = True
+
     outbox.record_progress(operation, phase="looking_up_label")
-    linode = find_by_label(client, server.label)
+    try:
+        linode = find_by_label(client, server.label)
+    except Exception:
+        if slot_taken:
+            limiter.release(operation_id=operation.pk)
+        raise
     if linode is not None:
+        if slot_taken:
+            limiter.release(operation_id=operation.pk)
         logger.info(
             "server %s: adopting Linode %s found under label %s",
             server.pk,
@@ -176,6 +196,8 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
             logger.info("server %s: booting adopted Linode %s", server.pk, linode.id)
             linode.boot()
     else:
+        if not slot_taken:
+            _take_create_slot(operation)
         linode = _create(operation, server, client)
 
     record_linode(server, linode)
@@ -187,14 +209,18 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
     apply_linode_status(server, str(linode.status), operation=operation)
 
 
-def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
-    plan = server.plan
+def _take_create_slot(operation: Operation) -> None:
+    """Take a create slot, or raise RetryLater until this operation's turn for one."""
     free_at = limiter.try_acquire(operation_id=operation.pk)
     if free_at is not None:
         delay = max(0.0, (free_at - timezone.now()).total_seconds())
-        outbox.record_progress(operation, phase="waiting_for_create_slot")
+        outbox.record_progress(operation, phase=PHASE_WAITING_FOR_CREATE_SLOT)
         raise RetryLater("waiting for a create slot", delay, count_attempt=False)
 
+
+def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
+    """Send the create; the caller has taken a create slot and looked the label up just before."""
+    plan = server.plan
     if server.uses_ssh_key:
         # The API needs a root password with an image; the customer logs in
         # with their key, so this password is never stored or shown.

@@ -76,3 +76,24 @@ def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
         RateLimitSlot.objects.bulk_create(
             RateLimitSlot(limiter=lock, taken_at=blocked_from) for _ in range(limit - existing)
         )
+
+
+def release(name: str = LINODE_CREATE, *, operation_id: int) -> bool:
+    """Give back the newest slot `operation_id` took, after it sent no create with it.
+
+    Only the newest goes: an older slot of the same operation may stand for a
+    create the API received, and that create counts in the API's window.
+    Returns whether there was a slot to give back.
+    """
+    with transaction.atomic():
+        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
+        newest = (
+            RateLimitSlot.objects.filter(limiter=lock, operation_id=operation_id)
+            .order_by("-taken_at", "-pk")
+            .first()
+        )
+        if newest is None:
+            return False
+        newest.delete()
+    logger.info("rate limiter %s: operation %s gave back a slot", name, operation_id)
+    return True

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linode_api import LinodeClient
+from linode_api import LinodeClient, generate_root_password
 from provisioning import executors, services, sweep, tasks
 from provisioning.crypto import decrypt_secret
-from provisioning.models import Operation, OperationStatus, Server, State
+from provisioning.models import Operation, OperationStatus, RateLimitSlot, Server, State
 
 from .conftest import state_of, track_until
 
@@ -168,6 +168,85 @@ def test_create_limiter_defers_without_failing(fake, catalog, plan, make_custome
     assert deferred.attempts == 0
     assert deferred.not_before > timezone.now() + timedelta(seconds=50)
     assert deferred.server.state == State.PROVISIONING
+
+
+def _wait_for_slot(fake, make_customer, plan, settings):
+    """Fill the create limit (1 per 60 s) and return a third operation waiting for a slot."""
+    settings.LINODE_CREATE_LIMIT = 1
+    settings.LINODE_CREATE_WINDOW_SECONDS = 60
+    first = services.start_provisioning(
+        services.place_order(customer=make_customer(), plan=plan, region="us-east"),
+        actor="system",
+    )
+    assert executors.execute(first.pk) == OperationStatus.WAITING
+    server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+    waiting = services.start_provisioning(server, actor="system")
+    assert executors.execute(waiting.pk) == OperationStatus.QUEUED
+    waiting.refresh_from_db()
+    assert waiting.phase == executors.PHASE_WAITING_FOR_CREATE_SLOT
+    return server, waiting
+
+
+def _make_due(operation: Operation) -> None:
+    Operation.objects.filter(pk=operation.pk).update(not_before=timezone.now())
+
+
+def _api_calls(fake) -> list[tuple[str, str]]:
+    return [(entry.method, entry.path) for entry in fake.request_log]
+
+
+def test_waiting_for_slot_sends_no_request(fake, catalog, plan, make_customer, settings):
+    server, waiting = _wait_for_slot(fake, make_customer, plan, settings)
+    fake.clear_request_log()
+
+    _make_due(waiting)
+    assert executors.execute(waiting.pk) == OperationStatus.QUEUED
+
+    assert _api_calls(fake) == []
+    waiting.refresh_from_db()
+    assert waiting.phase == executors.PHASE_WAITING_FOR_CREATE_SLOT
+    assert waiting.not_before > timezone.now() + timedelta(seconds=50)
+
+
+def test_slot_after_wait_looks_up_then_creates(fake, catalog, plan, make_customer, settings):
+    server, waiting = _wait_for_slot(fake, make_customer, plan, settings)
+    RateLimitSlot.objects.update(taken_at=timezone.now() - timedelta(seconds=61))
+    fake.clear_request_log()
+
+    _make_due(waiting)
+    assert executors.execute(waiting.pk) == OperationStatus.WAITING
+
+    calls = _api_calls(fake)
+    assert [method for method, _ in calls] == ["GET", "POST"]
+    assert calls[0][1].endswith("/linode/instances")
+    assert calls[1][1].endswith("/linode/instances")
+    assert create_posts(fake) == 1
+    assert [linode["label"] for linode in fake.instances()].count(server.label) == 1
+
+
+def test_linode_found_after_wait_is_adopted(fake, catalog, plan, make_customer, settings):
+    # A Linode with the label appears while the operation waits (for example
+    # a create whose response was lost): the run that gets a slot adopts it
+    # and gives the slot back.
+    server, waiting = _wait_for_slot(fake, make_customer, plan, settings)
+    client = LinodeClient(fake.token, fake.api_url)
+    existing = client.create_linode(
+        "g6-nanode-1",
+        "us-east",
+        "linode/debian12",
+        root_pass=generate_root_password(),
+        label=server.label,
+    )
+    RateLimitSlot.objects.update(taken_at=timezone.now() - timedelta(seconds=61))
+    fake.clear_request_log()
+
+    _make_due(waiting)
+    assert executors.execute(waiting.pk) == OperationStatus.WAITING
+
+    assert create_posts(fake) == 0
+    server.refresh_from_db()
+    assert server.linode_id == existing.id
+    assert not RateLimitSlot.objects.filter(operation_id=waiting.pk).exists()
 
 
 def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
