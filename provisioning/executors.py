@@ -211,11 +211,23 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
 
 def _take_create_slot(operation: Operation) -> None:
     """Take a create slot, or raise RetryLater until this operation's turn for one."""
-    free_at = limiter.try_acquire(operation_id=operation.pk)
+    free_at = limiter.try_acquire(
+        operation_id=operation.pk, queue_position=_create_queue_position(operation)
+    )
     if free_at is not None:
         delay = max(0.0, (free_at - timezone.now()).total_seconds())
         outbox.record_progress(operation, phase=PHASE_WAITING_FOR_CREATE_SLOT)
         raise RetryLater("waiting for a create slot", delay, count_attempt=False)
+
+
+def _create_queue_position(operation: Operation) -> int:
+    """Count the provision operations that started waiting for a create slot before this one."""
+    return Operation.objects.filter(
+        kind=OperationKind.PROVISION,
+        phase=PHASE_WAITING_FOR_CREATE_SLOT,
+        status__in=(OperationStatus.QUEUED, OperationStatus.RUNNING),
+        pk__lt=operation.pk,
+    ).count()
 
 
 def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:

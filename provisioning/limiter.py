@@ -5,8 +5,8 @@ per token (20 per 15 s in late 2026). Each create first takes a slot: a row
 with its time. A worker locks the limiter's row (SELECT ... FOR UPDATE on
 PostgreSQL; on SQLite the IMMEDIATE transaction mode serialises writers), counts
 the slots inside the window and takes one when there is room. Without room
-it learns when the oldest slot leaves the window, so the operation can wait
-with `not_before` instead of failing.
+it learns when its turn for a slot comes, so the operation can wait with
+`not_before` instead of failing.
 """
 
 from __future__ import annotations
@@ -31,8 +31,18 @@ def try_acquire(
     limit: int | None = None,
     window_seconds: float | None = None,
     operation_id: int | None = None,
+    queue_position: int = 0,
 ) -> datetime | None:
-    """Take a slot and return None, or return the time the next slot frees up."""
+    """Take a slot and return None, or return when the caller should try again.
+
+    `queue_position` is how many callers wait for a slot ahead of this one.
+    Caller k (from 0) gets the time the k-th slot frees: the slots free in
+    the order they were taken, and each slot taken when it frees frees again
+    one window later. So one window's worth of waiting callers wake per
+    window, each to a free slot, instead of all waking when the oldest frees.
+    """
+    if queue_position < 0:
+        raise ValueError(f"queue_position must be 0 or more, got {queue_position}")
     limit = limit if limit is not None else settings.LINODE_CREATE_LIMIT
     window = timedelta(
         seconds=window_seconds
@@ -52,30 +62,19 @@ def try_acquire(
         if len(taken) < limit:
             RateLimitSlot.objects.create(limiter=lock, taken_at=now, operation_id=operation_id)
             return None
-        free_at = taken[0] + window
+        rounds, index = divmod(queue_position, len(taken))
+        free_at = taken[index] + window * (rounds + 1)
     logger.info(
-        "rate limiter %s: %s slots taken in %.1f s, next free at %s (operation %s)",
+        "rate limiter %s: %s slots taken in %.1f s, slot %s in the queue frees at %s "
+        "(operation %s)",
         name,
         limit,
         window.total_seconds(),
+        queue_position,
         free_at.isoformat(),
         operation_id,
     )
     return free_at
-
-
-def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
-    """Fill the window so no worker creates before `until` (after the API returned 429)."""
-    limit = settings.LINODE_CREATE_LIMIT
-    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS)
-    # A slot taken at `until - window` blocks until `until`.
-    blocked_from = until - window
-    with transaction.atomic():
-        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
-        existing = RateLimitSlot.objects.filter(limiter=lock, taken_at__gte=blocked_from).count()
-        RateLimitSlot.objects.bulk_create(
-            RateLimitSlot(limiter=lock, taken_at=blocked_from) for _ in range(limit - existing)
-        )
 
 
 def release(name: str = LINODE_CREATE, *, operation_id: int) -> bool:
@@ -97,3 +96,17 @@ def release(name: str = LINODE_CREATE, *, operation_id: int) -> bool:
         newest.delete()
     logger.info("rate limiter %s: operation %s gave back a slot", name, operation_id)
     return True
+
+
+def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
+    """Fill the window so no worker creates before `until` (after the API returned 429)."""
+    limit = settings.LINODE_CREATE_LIMIT
+    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS)
+    # A slot taken at `until - window` blocks until `until`.
+    blocked_from = until - window
+    with transaction.atomic():
+        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
+        existing = RateLimitSlot.objects.filter(limiter=lock, taken_at__gte=blocked_from).count()
+        RateLimitSlot.objects.bulk_create(
+            RateLimitSlot(limiter=lock, taken_at=blocked_from) for _ in range(limit - existing)
+        )

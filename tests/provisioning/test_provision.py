@@ -249,6 +249,30 @@ def test_linode_found_after_wait_is_adopted(fake, catalog, plan, make_customer, 
     assert not RateLimitSlot.objects.filter(operation_id=waiting.pk).exists()
 
 
+def test_waiting_operations_get_successive_slots(fake, catalog, plan, make_customer, settings):
+    settings.LINODE_CREATE_LIMIT = 2
+    settings.LINODE_CREATE_WINDOW_SECONDS = 60
+    operations = []
+    for _ in range(6):
+        server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+        operations.append(services.start_provisioning(server, actor="system"))
+    started = timezone.now()
+
+    statuses = [executors.execute(operation.pk) for operation in operations]
+
+    assert statuses == ["waiting", "waiting", "queued", "queued", "queued", "queued"]
+    waits = []
+    for operation in operations[2:]:
+        operation.refresh_from_db()
+        waits.append((operation.not_before - started).total_seconds())
+    assert waits == sorted(waits)
+    assert len(set(waits)) == 4
+    # Two slots free per window: the first two waiting wake after one window,
+    # the next two after two windows.
+    assert 55 < waits[0] <= waits[1] < 65
+    assert 115 < waits[2] <= waits[3] < 125
+
+
 def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
     # One create per 100 s at speed 100 (10000 s at speed 1): the second create gets 429.
     fake.rate_limits["linode_create"] = (1, 10000.0)
