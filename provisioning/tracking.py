@@ -1,9 +1,11 @@
 """Tracking: follow every server in flight with one list request per run.
 
-One `GET /linode/instances` filtered on the ids of the servers in flight (in
-chunks of TRACK_CHUNK ids, so one request up to that many servers in flight)
-and one `GET /account/events` page for progress, whatever the number of
-customers. It moves servers provisioning -> booting -> running, confirms
+One `GET /linode/instances` and one `GET /account/events` filtered on the
+ids of the servers in flight (in chunks of TRACK_CHUNK ids, so one request
+each up to that many servers in flight), whatever the number of customers.
+The database work per run is a constant number of queries plus a write for
+each server whose state, status, addresses or progress changed. It moves
+servers provisioning -> booting -> running, confirms
 deletions, completes operations waiting for a Linode status, records IPv4
 and IPv6, and flags a Linode that vanished.
 """
@@ -37,8 +39,9 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT_STATES = (State.PROVISIONING, State.BOOTING, State.TERMINATING)
 # Ids per list request; the X-Filter header of 200 ids stays well under 8 KB.
 TRACK_CHUNK = 200
-# Newest events read per run to find progress; one page.
-EVENTS_PER_RUN = 200
+# Events read at most per chunk of ids to find each Linode's newest progress
+# event: two pages of 500. Reading stops once every Linode in the chunk has one.
+EVENTS_PER_CHUNK = 1000
 PROGRESS_ACTIONS = {"linode_create", "linode_boot", "linode_rebuild", "linode_delete"}
 
 
@@ -86,20 +89,17 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
             listed[int(linode.id)] = linode
 
     try:
-        progress = _event_progress(client, {server.linode_id for server in servers})
+        progress = _event_progress(client, [server.linode_id for server in servers])
     except LinodeError as exc:
         # Progress is a nicety; states come from the list above, so carry on without it.
         logger.warning("tracking: reading events for progress failed: %s", exc)
         progress = {}
 
+    waiting_by_server = _waiting_operations([server.pk for server in servers])
     for server in servers:
         assert server.linode_id is not None
         linode = listed.get(server.linode_id)
-        waiting = (
-            Operation.objects.filter(server=server, status=OperationStatus.WAITING)
-            .order_by("id")
-            .first()
-        )
+        waiting = waiting_by_server.get(server.pk)
         if linode is None:
             _handle_missing(server, waiting, summary)
             continue
@@ -107,11 +107,26 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
         before = server.state
         event = progress.get(server.linode_id)
         if not _fail_on_failed_event(server, event, waiting):
-            apply_linode_status(server, str(linode.status), operation=waiting)
+            _apply_status(server, str(linode.status), waiting)
             _update_progress(server, event)
         if server.state != before:
             summary.transitions += 1
     return summary
+
+
+def _waiting_operations(server_ids: list[int]) -> dict[int, Operation]:
+    """Return each server's oldest waiting operation, in one query.
+
+    The query reads every waiting operation instead of sending the server ids:
+    each server with a waiting operation and a Linode is in flight already,
+    so the few others cost less than an IN list of thousands of ids.
+    """
+    wanted = set(server_ids)
+    oldest: dict[int, Operation] = {}
+    for operation in Operation.objects.filter(status=OperationStatus.WAITING).order_by("id"):
+        if operation.server_id in wanted:
+            oldest.setdefault(operation.server_id, operation)
+    return oldest
 
 
 def _fail_on_failed_event(server: Server, event: Any | None, waiting: Operation | None) -> bool:
@@ -167,7 +182,11 @@ def apply_linode_status(server: Server, status: str, *, operation: Operation | N
             .order_by("id")
             .first()
         )
+    _apply_status(server, status, operation)
 
+
+def _apply_status(server: Server, status: str, operation: Operation | None) -> None:
+    """Do the work of `apply_linode_status`; `operation` None means the server has none waiting."""
     if server.state == State.PROVISIONING and status in ("booting", "running"):
         try_transition(
             server,
@@ -244,16 +263,28 @@ def _handle_missing(server: Server, waiting: Operation | None, summary: TrackSum
         outbox.finish(waiting, OperationStatus.FAILED, error=reason)
 
 
-def _event_progress(client: LinodeClient, linode_ids: set[int | None]) -> dict[int, Any]:
-    """Return the newest progress event per Linode among the newest events."""
+def _event_progress(client: LinodeClient, linode_ids: list[int | None]) -> dict[int, Any]:
+    """Return the newest progress event of each Linode, reading only these Linodes' events."""
+    ids = sorted({linode_id for linode_id in linode_ids if linode_id is not None})
     newest: dict[int, Any] = {}
-    events = client.get_events(entity__type="linode", order_by="created", order="desc")
-    for event in events[:EVENTS_PER_RUN]:
-        if str(event.action) not in PROGRESS_ACTIONS:
-            continue
-        entity_id = _entity_id(event)
-        if entity_id in linode_ids and entity_id not in newest:
-            newest[entity_id] = event
+    for start in range(0, len(ids), TRACK_CHUNK):
+        wanted = set(ids[start : start + TRACK_CHUNK])
+        events = client.get_events(
+            entity__type="linode",
+            entity__id__in=sorted(wanted),
+            action__in=sorted(PROGRESS_ACTIONS),
+            order_by="created",
+            order="desc",
+        )
+        for position, event in enumerate(events):
+            if position >= EVENTS_PER_CHUNK:
+                break
+            entity_id = _entity_id(event)
+            if entity_id in wanted and str(event.action) in PROGRESS_ACTIONS:
+                newest[entity_id] = event
+                wanted.discard(entity_id)
+                if not wanted:
+                    break
     return newest
 
 

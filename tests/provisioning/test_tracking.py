@@ -142,3 +142,46 @@ def test_tracking_without_events_scope(fake, catalog, plan, customer, settings):
 
     forbidden = [e for e in fake.request_log if "/account/events" in e.path and e.status == 403]
     assert forbidden
+
+
+def test_tracking_queries_do_not_grow_with_servers(
+    fake, catalog, plan, make_customer, django_assert_num_queries
+):
+    fake.speed = 0.001  # nothing moves between the two runs, so nothing is written
+    for count in (2, 6):
+        start_servers(plan, make_customer, count)
+        tracking.track()  # records the first observation of the new servers
+
+        with django_assert_num_queries(2):  # the servers in flight, their waiting operations
+            summary = tracking.track()
+
+        assert summary.servers == {2: 2, 6: 8}[count]
+
+
+def test_progress_found_behind_many_newer_events(fake, catalog, plan, customer):
+    # Progress comes from each Linode's own events, however many newer events
+    # other Linodes have.
+    from linode_fake.events import linode_entity, record_event
+
+    fake.speed = 2.0  # provisioning takes about 20 s of fake time
+    [server] = start_servers(plan, lambda: customer, 1)
+    fake.clock.advance(10)
+    others = fake.seed_instances(3, label_prefix="busy")
+    with fake.store.connection() as conn:
+        start = fake.clock.now()
+        for number in range(600):
+            linode_id = others[number % len(others)]
+            record_event(
+                fake.store,
+                conn,
+                action="linode_boot",
+                entity=linode_entity(linode_id, f"busy-{number % len(others)}"),
+                start=start,
+                end=start,
+            )
+
+    tracking.track()
+
+    assert state_of(server) == State.PROVISIONING
+    server.refresh_from_db()
+    assert 5 < server.progress < 65
