@@ -72,6 +72,41 @@ def _equals(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
+def _is_set_value(value: Any) -> bool:
+    """Whether equality with `value` gives the same result as a set lookup of it."""
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def _one_of_values(children: list[Any]) -> tuple[str, frozenset[Any]] | None:
+    """Return (field, values) when every child of an `+or` is `{field: value}`, else None."""
+    field: str | None = None
+    values = []
+    for child in children:
+        if not isinstance(child, dict) or len(child) != 1:
+            return None
+        key, value = next(iter(child.items()))
+        if key.startswith("+") or (field is not None and key != field):
+            return None
+        if not _is_set_value(value):
+            return None
+        field = key
+        values.append(value)
+    return None if field is None else (field, frozenset(values))
+
+
+def _equals_any(actual: Any, values: frozenset[Any]) -> bool:
+    """`_equals(actual, value)` for any value in `values`, none of them a bool."""
+    if isinstance(actual, list):
+        return any(_is_hashable(element) and element in values for element in actual)
+    if isinstance(actual, bool) or not _is_hashable(actual):
+        return False
+    return actual in values
+
+
+def _is_hashable(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
 def _contains(actual: Any, expected: Any) -> bool:
     if not isinstance(expected, str):
         raise _error("+contains needs a string")
@@ -132,7 +167,12 @@ class FilterSpec:
                 if not isinstance(value, list) or not value:
                     raise _error(f"{key} needs a non-empty list of filter objects")
                 children = [self.predicate(child) for child in value]
-                if key == "+and":
+                one_of = _one_of_values(value) if key == "+or" else None
+                if one_of is not None:
+                    # Same result as testing each child, at one set lookup per item.
+                    field, values = one_of
+                    parts.append(self._membership(field, values))
+                elif key == "+and":
                     parts.append(lambda item, cs=children: all(c(item) for c in cs))
                 else:
                     parts.append(lambda item, cs=children: any(c(item) for c in cs))
@@ -141,6 +181,56 @@ class FilterSpec:
                 raise _error(f"Operator {key} must be applied to a field")
             parts.append(_field_predicate(self.resolve(key), value))
         return lambda item: all(part(item) for part in parts)
+
+    def _membership(self, field: str, values: frozenset[Any]) -> Predicate:
+        path = self.resolve(field)
+        return lambda item: _equals_any(field_value(item, path), values)
+
+    def candidates(
+        self, header: str | None, field: str, accepts: Callable[[Any], bool]
+    ) -> frozenset[Any] | None:
+        """Return values one of which `field` must equal for an item to match, or None.
+
+        None means the filter does not narrow `field` down to a set of values
+        that `accepts` (or the header is not valid: `apply` then raises the
+        error). A caller may load only the items whose `field` is in the set
+        and still pass them through `apply`, which gives the same result as
+        filtering every item.
+        """
+        if header is None or not header.strip():
+            return None
+        try:
+            tree = json.loads(header)
+        except ValueError:
+            return None
+        if not isinstance(tree, dict):
+            return None
+        return self._node_candidates(tree, field, accepts)
+
+    def _node_candidates(
+        self, node: Any, field: str, accepts: Callable[[Any], bool]
+    ) -> frozenset[Any] | None:
+        if not isinstance(node, dict):
+            return None
+        # Every key of an object must hold, so each key that pins `field` down narrows the set.
+        found: frozenset[Any] | None = None
+        for key, value in node.items():
+            narrowed: frozenset[Any] | None = None
+            if key == "+and" and isinstance(value, list):
+                for child in value:
+                    child_values = self._node_candidates(child, field, accepts)
+                    if child_values is not None:
+                        narrowed = child_values if narrowed is None else narrowed & child_values
+            elif key == "+or" and isinstance(value, list) and value:
+                options = [self._node_candidates(child, field, accepts) for child in value]
+                if all(option is not None for option in options):
+                    narrowed = frozenset().union(*(o for o in options if o is not None))
+            elif self.aliases.get(key, key) == field and not isinstance(value, dict | list):
+                if accepts(value):
+                    narrowed = frozenset((value,))
+            if narrowed is not None:
+                found = narrowed if found is None else found & narrowed
+        return found
 
     def apply(self, items: list[Item], header: str | None) -> list[Item]:
         """Filter and sort `items` by an `X-Filter` header value (None: unchanged)."""
