@@ -32,7 +32,7 @@ from linode_api import (
     UnauthorizedError,
 )
 from provisioning import limiter, outbox
-from provisioning.linode import get_client
+from provisioning.linode import creates_without_waiting, get_client
 from provisioning.linode_lookup import find_by_label, is_label_in_use, record_linode
 from provisioning.models import Operation, OperationKind, OperationStatus, Server, State
 from provisioning.passwords import new_root_password, stored_or_new_root_password
@@ -252,20 +252,21 @@ def _create(operation: Operation, server: Server, client: LinodeClient) -> Linod
         operation.pk,
     )
     try:
-        return client.create_linode(
-            plan.linode_type,
-            server.region,
-            plan.image,
-            root_pass=root_pass,
-            authorized_keys=authorized_keys,
-            label=server.label,
-            tags=_tags(server),
-            stackscript=plan.stackscript_id,
-            stackscript_data=plan.stackscript_data or None,
-            user_data=plan.user_data or None,
-            booted=True,
-            firewall=settings.LINODE_FIREWALL_ID or None,
-        )
+        with creates_without_waiting(client):
+            return client.create_linode(
+                plan.linode_type,
+                server.region,
+                plan.image,
+                root_pass=root_pass,
+                authorized_keys=authorized_keys,
+                label=server.label,
+                tags=_tags(server),
+                stackscript=plan.stackscript_id,
+                stackscript_data=plan.stackscript_data or None,
+                user_data=plan.user_data or None,
+                booted=True,
+                firewall=settings.LINODE_FIREWALL_ID or None,
+            )
     except BadRequestError as exc:
         if not is_label_in_use(exc):
             raise

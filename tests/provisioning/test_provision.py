@@ -296,6 +296,45 @@ def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
     assert try_acquire() is not None
 
 
+def test_short_429_on_create_requeues_without_sleeping(
+    fake, catalog, plan, make_customer, monkeypatch
+):
+    # One create per 3 s at speed 100: the API's Retry-After (3 s or less) is
+    # short enough that a read would wait for it inside the client.
+    fake.rate_limits["linode_create"] = (1, 300.0)
+    sleeps: list[float] = []
+    monkeypatch.setattr("linode_api.transport.time.sleep", sleeps.append)
+    operations = []
+    for _ in range(2):
+        server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+        operations.append(services.start_provisioning(server, actor="system"))
+
+    assert executors.execute(operations[0].pk) == OperationStatus.WAITING
+    assert executors.execute(operations[1].pk) == OperationStatus.QUEUED
+
+    assert sleeps == []
+    assert create_posts(fake) == 2
+    assert [entry.status for entry in fake.request_log if entry.method == "POST"] == [200, 429]
+    limited = Operation.objects.get(pk=operations[1].pk)
+    assert "rate limited" in limited.error
+    assert limited.attempts == 0
+    assert timezone.now() < limited.not_before <= timezone.now() + timedelta(seconds=6)
+    from provisioning.limiter import try_acquire
+
+    assert try_acquire() is not None
+
+
+def test_create_wait_setting_restored_after_error(fake):
+    from provisioning.linode import MAX_RETRY_AFTER_SECONDS, creates_without_waiting, get_client
+
+    client = get_client()
+    with pytest.raises(RuntimeError), creates_without_waiting(client):
+        assert client.transport.max_retry_after == 0
+        raise RuntimeError("create failed")
+
+    assert client.transport.max_retry_after == MAX_RETRY_AFTER_SECONDS
+
+
 def test_api_rejection_fails_server_with_reason(fake, catalog, plan, customer):
     plan.image = "linode/does-not-exist"
     plan.save()
