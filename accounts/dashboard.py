@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import CancelForm, PasswordConfirmForm
 from accounts.models import User
 from accounts.ssh_keys import InvalidSSHKey, parse_public_key
+from provisioning.crypto import DecryptionFailed
 from provisioning.models import Server, State
 from provisioning.selectors import server_status
 from provisioning.services import TransitionNotAllowed, request_termination, reveal_root_password
@@ -139,7 +140,18 @@ def reveal_password(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/dashboard.html", context, status=400)
     cache.delete(failures_key)
 
-    root_password = reveal_root_password(server)
+    try:
+        root_password = reveal_root_password(server)
+    except DecryptionFailed:
+        logger.error(
+            "The root password of server %s cannot be decrypted with SECRET_KEY", server.uuid
+        )
+        messages.error(
+            request,
+            "Your root password cannot be shown right now. We have logged the problem; "
+            "please contact support.",
+        )
+        return redirect("dashboard")
     if root_password is None:
         messages.info(
             request,

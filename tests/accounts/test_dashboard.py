@@ -281,3 +281,15 @@ def test_reveal_success_resets_failures(customer_client, running_server):
     assert response.status_code == 200
     assert ROOT_PASSWORD in response.content.decode()
     cache.clear()
+
+
+def test_reveal_undecryptable_password_explains(customer_client, customer, caplog):
+    make_running(customer.server, root_password_encrypted="not-a-fernet-token")
+
+    response = customer_client.post(
+        reverse("dashboard-root-password"), {"password": CUSTOMER_PASSWORD}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Your root password cannot be shown right now" in response.content.decode()
+    assert "cannot be decrypted with SECRET_KEY" in caplog.text
