@@ -101,7 +101,11 @@ def mark_verified(user: User) -> bool:
             logger.info("User %s verified their email address", locked.pk)
         server = getattr(locked, "server", None)
         if server is not None:
-            services.start_provisioning(server, actor=f"customer:{locked.pk}")
+            try:
+                services.start_provisioning(server, actor=f"customer:{locked.pk}")
+            except services.TransitionNotAllowed as exc:
+                # The server left pending without an operation, so nothing is left to build.
+                logger.info("Not provisioning server %s after verification: %s", server.pk, exc)
 
     user.email_verified_at = locked.email_verified_at
     return newly_verified

@@ -127,3 +127,28 @@ def test_dashboard_offers_resend_until_verified(customer_client, customer):
 
     assert "Send the link again" in before
     assert "Send the link again" not in after
+
+
+def test_link_after_cancelling_builds_nothing(customer_client, customer):
+    customer_client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    response = customer_client.get(link_path(customer))
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.email_verified
+    server = Server.objects.get(customer=customer)
+    assert server.state in ("terminating", "terminated")
+    assert not Operation.objects.filter(server=server, kind="provision").exists()
+
+
+def test_link_for_server_without_history_still_verifies(client, customer):
+    # A server moved out of pending by hand has no operation to report back.
+    Server.objects.filter(customer=customer).update(state="terminated")
+
+    response = client.get(link_path(customer))
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.email_verified
+    assert not Operation.objects.filter(server__customer=customer).exists()
