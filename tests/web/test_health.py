@@ -7,7 +7,7 @@ import socket
 import pytest
 from django.urls import reverse
 
-from reseller.health import describe_error
+from reseller.health import describe_error, run_checks
 
 
 @pytest.fixture
@@ -104,3 +104,16 @@ def test_describe_error_hides_credentials(settings):
     assert text.startswith("ConnectionError: could not reach postgres://portal:[hidden]@")
     assert "hunter2" not in text
     assert "tok-abcdef123456" not in text
+
+
+def test_run_checks_times_out_slow_api(db, healthy_api):
+    healthy_api.faults = {"latency": 2.0}
+
+    results = run_checks(timeout=0.5)
+
+    assert results["linode_api"] == {
+        "ok": False,
+        "error": "timed out after 0.5 s",
+        "latency_ms": 500.0,
+    }
+    assert results["database"]["ok"] is True
