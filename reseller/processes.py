@@ -5,6 +5,9 @@ Each child gets its own process group, so a Ctrl-C in the terminal reaches only
 the parent. The parent then stops the children in reverse start order. Each
 child gets SIGTERM, and its whole group gets SIGKILL once the child has exited
 or the grace period has passed, so that no helper process it started lingers.
+
+NOTE: because each child has its own session, children outlive a parent that
+is killed with SIGKILL; stop them by their process ids in that case.
 """
 
 from __future__ import annotations
