@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from linode_api import (
@@ -221,13 +222,24 @@ def _take_create_slot(operation: Operation) -> None:
 
 
 def _create_queue_position(operation: Operation) -> int:
-    """Count the provision operations that started waiting for a create slot before this one."""
-    return Operation.objects.filter(
+    """Count the provision operations waiting for a create slot ahead of this one.
+
+    Those waiting already are ahead of an operation that starts to wait. Among
+    waiting ones, the earlier `not_before` (their turn) goes first, then the
+    lower id. Workers that count at the same moment may get the same
+    position, and the one that then finds no slot is counted again.
+    """
+    waiting = Operation.objects.filter(
         kind=OperationKind.PROVISION,
         phase=PHASE_WAITING_FOR_CREATE_SLOT,
         status__in=(OperationStatus.QUEUED, OperationStatus.RUNNING),
-        pk__lt=operation.pk,
-    ).count()
+    ).exclude(pk=operation.pk)
+    if operation.phase == PHASE_WAITING_FOR_CREATE_SLOT and operation.not_before is not None:
+        waiting = waiting.filter(
+            Q(not_before__lt=operation.not_before)
+            | Q(not_before=operation.not_before, pk__lt=operation.pk)
+        )
+    return waiting.count()
 
 
 def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
