@@ -296,6 +296,22 @@ def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
     assert try_acquire() is not None
 
 
+def test_first_to_wait_gets_first_slot(fake, catalog, plan, make_customer, settings):
+    settings.LINODE_CREATE_LIMIT = 1
+    settings.LINODE_CREATE_WINDOW_SECONDS = 60
+    operations = []
+    for _ in range(4):
+        server = services.place_order(customer=make_customer(), plan=plan, region="us-east")
+        operations.append(services.start_provisioning(server, actor="system"))
+
+    # The newest operations start to wait first.
+    statuses = [executors.execute(operation.pk) for operation in reversed(operations)]
+
+    assert statuses == ["waiting", "queued", "queued", "queued"]
+    waits = [Operation.objects.get(pk=operation.pk).not_before for operation in operations[:3]]
+    assert waits[2] < waits[1] < waits[0]
+
+
 def test_short_429_on_create_requeues_without_sleeping(
     fake, catalog, plan, make_customer, monkeypatch
 ):
