@@ -166,26 +166,17 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
         )
         return
 
-    slot_taken = False
     if operation.phase == PHASE_WAITING_FOR_CREATE_SLOT:
         # The previous run looked the label up, found nothing and sent no
-        # create, because "create_sent" is recorded before any create. So
-        # this run takes a slot first: a run that finds none sends no
-        # request. With a slot, the lookup below still comes right before
+        # create, because "create_sent" is recorded before any create. So a
+        # run that would find no free slot stops before the lookup and sends
+        # no request. With a slot free, the lookup still comes right before
         # the create, so a Linode that appeared meanwhile is adopted.
-        _take_create_slot(operation)
-        slot_taken = True
+        _wait_unless_slot_free(operation)
 
     outbox.record_progress(operation, phase="looking_up_label")
-    try:
-        linode = find_by_label(client, server.label)
-    except Exception:
-        if slot_taken:
-            limiter.release(operation_id=operation.pk)
-        raise
+    linode = find_by_label(client, server.label)
     if linode is not None:
-        if slot_taken:
-            limiter.release(operation_id=operation.pk)
         logger.info(
             "server %s: adopting Linode %s found under label %s",
             server.pk,
@@ -197,8 +188,9 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
             logger.info("server %s: booting adopted Linode %s", server.pk, linode.id)
             linode.boot()
     else:
-        if not slot_taken:
-            _take_create_slot(operation)
+        # The slot is taken after the lookup so that its time is the create's
+        # time, which the API's window counts from.
+        _take_create_slot(operation)
         linode = _create(operation, server, client)
 
     record_linode(server, linode)
@@ -218,6 +210,14 @@ def _take_create_slot(operation: Operation) -> None:
     if free_at is not None:
         delay = max(0.0, (free_at - timezone.now()).total_seconds())
         outbox.record_progress(operation, phase=PHASE_WAITING_FOR_CREATE_SLOT)
+        raise RetryLater("waiting for a create slot", delay, count_attempt=False)
+
+
+def _wait_unless_slot_free(operation: Operation) -> None:
+    """Raise RetryLater until this operation's turn when no create slot is free now."""
+    free_at = limiter.next_free_at(queue_position=_create_queue_position(operation))
+    if free_at is not None:
+        delay = max(0.0, (free_at - timezone.now()).total_seconds())
         raise RetryLater("waiting for a create slot", delay, count_attempt=False)
 
 

@@ -23,6 +23,12 @@ from provisioning.models import RateLimitLock, RateLimitSlot
 logger = logging.getLogger(__name__)
 
 LINODE_CREATE = "linode_create"
+# A slot counts this much longer than the window, because the API counts a
+# create from when the request arrives, a little after the slot was taken.
+# Without it, a caller that wakes exactly when a slot frees can create while
+# the API still counts the slot's create and get a 429. The 0.5 s is an
+# estimate of the time from taking a slot to the create reaching the API.
+SEND_MARGIN = timedelta(seconds=0.5)
 
 
 def try_acquire(
@@ -44,10 +50,13 @@ def try_acquire(
     if queue_position < 0:
         raise ValueError(f"queue_position must be 0 or more, got {queue_position}")
     limit = limit if limit is not None else settings.LINODE_CREATE_LIMIT
-    window = timedelta(
-        seconds=window_seconds
-        if window_seconds is not None
-        else settings.LINODE_CREATE_WINDOW_SECONDS
+    window = (
+        timedelta(
+            seconds=window_seconds
+            if window_seconds is not None
+            else settings.LINODE_CREATE_WINDOW_SECONDS
+        )
+        + SEND_MARGIN
     )
     with transaction.atomic():
         lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
@@ -62,8 +71,7 @@ def try_acquire(
         if len(taken) < limit:
             RateLimitSlot.objects.create(limiter=lock, taken_at=now, operation_id=operation_id)
             return None
-        rounds, index = divmod(queue_position, len(taken))
-        free_at = taken[index] + window * (rounds + 1)
+        free_at = _turn(taken, window, queue_position)
     logger.info(
         "rate limiter %s: %s slots taken in %.1f s, slot %s in the queue frees at %s "
         "(operation %s)",
@@ -77,31 +85,39 @@ def try_acquire(
     return free_at
 
 
-def release(name: str = LINODE_CREATE, *, operation_id: int) -> bool:
-    """Give back the newest slot `operation_id` took, after it sent no create with it.
+def next_free_at(
+    name: str = LINODE_CREATE,
+    *,
+    queue_position: int = 0,
+) -> datetime | None:
+    """Return None when a slot is free now, or when this caller's turn comes; take nothing.
 
-    Only the newest goes: an older slot of the same operation may stand for a
-    create the API received, and that create counts in the API's window.
-    Returns whether there was a slot to give back.
+    A free slot may be gone by the time the caller tries to take it.
     """
-    with transaction.atomic():
-        lock, _ = RateLimitLock.objects.select_for_update().get_or_create(name=name)
-        newest = (
-            RateLimitSlot.objects.filter(limiter=lock, operation_id=operation_id)
-            .order_by("-taken_at", "-pk")
-            .first()
-        )
-        if newest is None:
-            return False
-        newest.delete()
-    logger.info("rate limiter %s: operation %s gave back a slot", name, operation_id)
-    return True
+    if queue_position < 0:
+        raise ValueError(f"queue_position must be 0 or more, got {queue_position}")
+    limit = settings.LINODE_CREATE_LIMIT
+    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS) + SEND_MARGIN
+    taken = list(
+        RateLimitSlot.objects.filter(limiter__name=name, taken_at__gt=timezone.now() - window)
+        .order_by("taken_at")
+        .values_list("taken_at", flat=True)[:limit]
+    )
+    if len(taken) < limit:
+        return None
+    return _turn(taken, window, queue_position)
+
+
+def _turn(taken: list[datetime], window: timedelta, queue_position: int) -> datetime:
+    """Return when slot number `queue_position` (from 0) frees, given the slots in the window."""
+    rounds, index = divmod(queue_position, len(taken))
+    return taken[index] + window * (rounds + 1)
 
 
 def push_back(name: str = LINODE_CREATE, *, until: datetime) -> None:
     """Fill the window so no worker creates before `until` (after the API returned 429)."""
     limit = settings.LINODE_CREATE_LIMIT
-    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS)
+    window = timedelta(seconds=settings.LINODE_CREATE_WINDOW_SECONDS) + SEND_MARGIN
     # A slot taken at `until - window` blocks until `until`.
     blocked_from = until - window
     with transaction.atomic():

@@ -226,8 +226,8 @@ def test_slot_after_wait_looks_up_then_creates(fake, catalog, plan, make_custome
 
 def test_linode_found_after_wait_is_adopted(fake, catalog, plan, make_customer, settings):
     # A Linode with the label appears while the operation waits (for example
-    # a create whose response was lost): the run that gets a slot adopts it
-    # and gives the slot back.
+    # a create whose response was lost): the run that finds a free slot
+    # adopts it without taking the slot.
     server, waiting = _wait_for_slot(fake, make_customer, plan, settings)
     client = LinodeClient(fake.token, fake.api_url)
     existing = client.create_linode(
