@@ -296,6 +296,21 @@ def test_api_429_sets_not_before(fake, catalog, plan, make_customer):
     assert try_acquire() is not None
 
 
+@pytest.mark.parametrize(("age", "free"), [(60.2, False), (60.6, True)])
+def test_slot_counts_past_window_by_margin(db, settings, age, free):
+    # The API counts a create from its arrival, a little after the slot was taken.
+    from provisioning import limiter
+    from provisioning.models import RateLimitLock
+
+    settings.LINODE_CREATE_LIMIT = 1
+    settings.LINODE_CREATE_WINDOW_SECONDS = 60
+    lock = RateLimitLock.objects.create(name=limiter.LINODE_CREATE)
+    RateLimitSlot.objects.create(limiter=lock, taken_at=timezone.now() - timedelta(seconds=age))
+
+    assert (limiter.next_free_at() is None) is free
+    assert (limiter.try_acquire() is None) is free
+
+
 def test_first_to_wait_gets_first_slot(fake, catalog, plan, make_customer, settings):
     settings.LINODE_CREATE_LIMIT = 1
     settings.LINODE_CREATE_WINDOW_SECONDS = 60
