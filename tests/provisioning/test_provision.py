@@ -304,7 +304,7 @@ def test_slot_counts_past_window_by_margin(db, settings, age, free):
 
     settings.LINODE_CREATE_LIMIT = 1
     settings.LINODE_CREATE_WINDOW_SECONDS = 60
-    lock = RateLimitLock.objects.create(name=limiter.LINODE_CREATE)
+    lock, _ = RateLimitLock.objects.get_or_create(name=limiter.LINODE_CREATE)
     RateLimitSlot.objects.create(limiter=lock, taken_at=timezone.now() - timedelta(seconds=age))
 
     assert (limiter.next_free_at() is None) is free
