@@ -7,6 +7,8 @@ and the peak memory (tracemalloc) of one listing. Every listing iterates all
 objects and reads one attribute (`label`) of each. A baseline row fetches
 the same pages with plain `requests` and parses the JSON without building
 objects: the floor that any client pays for the fake's work and the transfer.
+A second table times building the objects of one page of 500 from parsed
+JSON, with the data copied and with the data owned by the object.
 
 Timing and memory are measured in a child process that has no fake threads,
 so the fake's own work neither competes with the client for the GIL nor shows
@@ -81,6 +83,43 @@ def read_pages_raw(api_url: str, token: str) -> int:
     return count
 
 
+def time_object_building(api_url: str, token: str, repeat: int) -> dict[str, list[float]]:
+    """Time building `Linode` objects from one parsed page of 500, with and without a copy.
+
+    "copied" passes the page item as `data=`, which deep-copies it as
+    `linode_api` did for every listed object before. "owned" is what a page
+    or a GET does now: the object keeps the freshly parsed JSON. Each round
+    parses the page's text again outside the timer, so both start from JSON
+    that nothing else holds.
+    """
+    import requests
+
+    import linode_api
+
+    client = linode_api.LinodeClient(token, api_url)
+    response = requests.get(
+        f"{api_url}/linode/instances",
+        params={"page": 1, "page_size": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    text = response.text
+    times: dict[str, list[float]] = {"copied": [], "owned": []}
+    for _ in range(repeat):
+        for variant in times:
+            items = json.loads(text)["data"]
+            started = time.perf_counter()
+            for item in items:
+                if variant == "copied":
+                    linode = linode_api.Linode(client, item["id"], data=item)
+                else:
+                    linode = linode_api.Linode(client, item["id"])._take_data(item)
+                assert linode.label
+            times[variant].append(time.perf_counter() - started)
+    return times
+
+
 def measure(action: Callable[[], int], *, trace_memory: bool) -> tuple[float, int | None, int]:
     """Run `action` once; return its seconds, peak traced bytes (or None) and result."""
     if trace_memory:
@@ -115,7 +154,8 @@ def run_child(api_url: str, repeat: int) -> None:
         _, peak, _ = measure(lambda name=name: list_all(name, api_url, token), trace_memory=True)
         assert peak is not None
         peaks[name] = peak
-    print(json.dumps({"times": times, "peaks": peaks, "counts": counts}))
+    building = time_object_building(api_url, token, repeat)
+    print(json.dumps({"times": times, "peaks": peaks, "counts": counts, "building": building}))
 
 
 def count_requests(fake, name: str) -> tuple[int, int]:
@@ -196,6 +236,16 @@ def main() -> None:
             "memory vs linode_api",
         ],
         rows,
+    )
+    building = {name: median(values) for name, values in result["building"].items()}
+    items = min(args.count, 500)
+    print(f"building {items} Linode objects from one parsed page, median of {args.repeat}")
+    print_table(
+        ["object data", "median ms", "time vs owned"],
+        [
+            [name, f"{seconds * 1000:.1f}", f"{seconds / building['owned']:.2f}"]
+            for name, seconds in building.items()
+        ],
     )
 
 
