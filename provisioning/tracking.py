@@ -186,7 +186,7 @@ def apply_linode_status(server: Server, status: str, *, operation: Operation | N
 
 
 def _apply_status(server: Server, status: str, operation: Operation | None) -> None:
-    """Do the work of `apply_linode_status`; `operation` None means the server has none waiting."""
+    """Move the server and complete `operation`, which is None when none is waiting."""
     if server.state == State.PROVISIONING and status in ("booting", "running"):
         try_transition(
             server,
