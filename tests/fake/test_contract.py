@@ -868,35 +868,24 @@ MISSING_PATHS = {
 
 
 def auth_cases() -> list[Case]:
-    """A 401 without a token, a 401 with a token the fake never issued, and a 403 each."""
+    """401 for a token the fake never issued, 401 without a token, and 403 for a scope.
+
+    Every operation rejects an unknown token, public ones included. Operations that
+    need a token also reject its absence, and scoped ones a token without the scope.
+    """
     cases = []
     by_operation = {case.operation: case for case in success_cases() if not case.label}
     for operation, case in by_operation.items():
+        # Auth is checked before the object is looked up, so the shared objects suffice.
+        common = {"method": case.method, "path": case.path, "body": case.body}
+        cases.append(Case(operation, status=401, token="invalid", label="invalid-token", **common))
         if case.token == "none":
             continue
-        if operation in ANONYMOUS_READS:
-            # Anonymous callers get the public items, so only a scope failure is an error.
-            scopes = SCOPED[operation]
-            cases.append(Case(operation, case.method, case.path, 403, token=scopes, body=case.body))
-            continue
-        # Auth is checked before the object is looked up, so the shared objects suffice.
-        common = {"body": case.body}
-        cases.append(Case(operation, case.method, case.path, 401, token="none", **common))
-        if operation == "get-profile":
-            cases.append(
-                Case(
-                    operation,
-                    case.method,
-                    case.path,
-                    401,
-                    token="invalid",
-                    label="invalid-token",
-                    **common,
-                )
-            )
+        if operation not in ANONYMOUS_READS:
+            # Anonymous reads return public items, so only a scope failure is an error.
+            cases.append(Case(operation, status=401, token="none", **common))
         if operation in SCOPED:
-            scopes = SCOPED[operation]
-            cases.append(Case(operation, case.method, case.path, 403, token=scopes, **common))
+            cases.append(Case(operation, status=403, token=SCOPED[operation], **common))
     return cases
 
 
