@@ -61,7 +61,8 @@ def require_settled(record: dict[str, Any]) -> None:
 # -- list and get --------------------------------------------------------------
 
 
-# Ids or labels at most that a list request looks up in SQL instead of reading every row.
+# Ids or labels at most that a list request looks up in SQL instead of reading every
+# row; it keeps the query under the 999 parameters older SQLite builds allow.
 MAX_CANDIDATES = 900
 
 
