@@ -245,7 +245,7 @@ class SpecChecker:
         """Check exchanges with the fake at `root_url`.
 
         `operations` (operationIds) narrows the spec to the paths that hold them, which
-        makes each path lookup several times faster; requests to other paths then fail
+        makes each path lookup several times faster. Requests to other paths then fail
         to match.
         """
         require_documented_properties(spec)

@@ -157,7 +157,8 @@ def nullable_into_all_of() -> Callable[[Schema], bool]:
     """Build an edit that copies `nullable: true` into the `allOf` parts beside it.
 
     OpenAPI 3.0.3 states that `nullable` only widens the `type` of its own schema, so
-    `{nullable: true, allOf: [{type: string}]}` still rejects null: the allOf part does.
+    `{nullable: true, allOf: [{type: string}]}` still rejects null, because the allOf
+    part does.
     """
 
     def edit(schema: Schema) -> bool:
