@@ -70,7 +70,10 @@ PROVISIONING_VANISHED_AFTER = env_int("PROVISIONING_VANISHED_AFTER", 3, minimum=
 
 # --- Core Django ------------------------------------------------------------
 
-DEBUG = env_bool("DEBUG", default=DEMO_MODE)
+# Off unless asked for, demo mode included: Django's debug error page shows
+# POSTed form values such as passwords (its filter of sensitive parameters only
+# works with DEBUG off).
+DEBUG = env_bool("DEBUG", default=False)
 
 
 def _load_secret_key() -> str:
@@ -176,8 +179,13 @@ STATIC_URL = "static/"
 # `manage.py collectstatic` fills this; whitenoise serves it under gunicorn.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Without a collectstatic run (the demo), whitenoise serves the apps' static
+# files straight from their folders.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=DEMO_MODE)
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool(
+    "SESSION_COOKIE_SECURE", default=PORTAL_BASE_URL.startswith("https://")
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Email ------------------------------------------------------------------
