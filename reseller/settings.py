@@ -236,6 +236,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+CELERY_TASK_LOG_LEVEL = env_str("CELERY_TASK_LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -249,5 +250,11 @@ LOGGING = {
     "loggers": {
         # urllib3 logs full URLs at DEBUG; keep it quiet.
         "urllib3": {"level": "WARNING"},
+        # Celery logs every received and finished task and every beat tick at
+        # INFO; the periodic jobs run every few seconds, so these lines would
+        # bury everything else. The tasks log what they did themselves.
+        "celery.app.trace": {"level": CELERY_TASK_LOG_LEVEL},
+        "celery.worker.strategy": {"level": CELERY_TASK_LOG_LEVEL},
+        "celery.beat": {"level": CELERY_TASK_LOG_LEVEL},
     },
 }
