@@ -15,7 +15,8 @@ from provisioning.selectors import orderable_plans, plan_problems
 
 
 def plan_label(plan: Plan) -> str:
-    return f"{plan.name}: {plan.price_monthly} per month"
+    # Linode bills in US dollars, and plan prices are entered in the same currency.
+    return f"{plan.name}: {plan.price_monthly} USD per month"
 
 
 class SignupForm(forms.Form):

@@ -157,6 +157,7 @@ def test_signup_page_lists_plans(client, plans):
     body = response.content.decode()
     assert '<option value="standard" selected>' in body
     assert 'id="plan-regions"' in body
+    assert "Starter: 5.00 USD per month" in body
 
 
 def test_signup_creates_user_order_and_mail(client, plans):
@@ -247,6 +248,7 @@ def test_home_lists_plans_with_signup_links(client, plans):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Starter" in body
+    assert "<strong>24.00 USD</strong> per month" in body
     assert f"{reverse('accounts:signup')}?plan=standard" in body
 
 
