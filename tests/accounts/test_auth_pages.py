@@ -101,6 +101,7 @@ def test_profile_shows_email_and_key(customer_client, customer):
     assert "carol@example.com" in body
     assert parse_public_key(key).fingerprint in body
     assert "carol@desk" in body
+    assert "The key is installed when the server is built" in body
     assert reverse("accounts:password_change") in body
 
 
@@ -108,6 +109,7 @@ def test_profile_without_key_mentions_password(customer_client):
     body = customer_client.get(reverse("accounts:profile")).content.decode()
 
     assert "You gave no SSH key at signup" in body
+    assert "The key is installed" not in body
 
 
 def test_profile_requires_login(client, db):
