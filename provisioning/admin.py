@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -99,14 +101,84 @@ def retry_provisioning(modeladmin: admin.ModelAdmin, request: HttpRequest, query
     )
 
 
+# The POST field that the confirmation page adds; without it an action only shows the page.
+CONFIRM_FIELD = "confirmed"
+CONFIRMATION_TEMPLATE = "admin/provisioning/server/action_confirmation.html"
+
+
+def _confirm_then_run(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Server],
+    *,
+    action_name: str,
+    title: str,
+    warning: str,
+    submit_label: str,
+    verb: str,
+    action: Any,
+) -> TemplateResponse | None:
+    """Show a confirmation page for the selected servers; run `action` once it is confirmed.
+
+    The page posts the same action and selection back with CONFIRM_FIELD set,
+    as Django's own bulk delete does before it deletes anything.
+    """
+    if request.POST.get(CONFIRM_FIELD) == "yes":
+        _run_for_each(modeladmin, request, queryset, verb, action)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "servers": list(queryset.select_related("customer").order_by("pk")),
+        "warning": warning,
+        "submit_label": submit_label,
+        "action_name": action_name,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "confirm_field": CONFIRM_FIELD,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
+
+
 @admin.action(description="Tear down (delete the Linode)")
-def tear_down(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    _run_for_each(modeladmin, request, queryset, "Teardown requested", services.request_termination)
+def tear_down(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
+) -> TemplateResponse | None:
+    return _confirm_then_run(
+        modeladmin,
+        request,
+        queryset,
+        action_name="tear_down",
+        title="Tear down servers",
+        warning=(
+            "Tearing down deletes each server's Linode and its disks at Linode. "
+            "The customer's data is lost and cannot be recovered."
+        ),
+        submit_label="Yes, delete these Linodes",
+        verb="Teardown requested",
+        action=services.request_termination,
+    )
 
 
 @admin.action(description="Suspend (power off and lock)")
-def suspend(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    _run_for_each(modeladmin, request, queryset, "Suspended", services.suspend)
+def suspend(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
+) -> TemplateResponse | None:
+    return _confirm_then_run(
+        modeladmin,
+        request,
+        queryset,
+        action_name="suspend",
+        title="Suspend servers",
+        warning=(
+            "Suspending powers each server's Linode off, and its customer cannot boot it "
+            "or reach it until an operator resumes it. Only running servers can be suspended."
+        ),
+        submit_label="Yes, suspend these servers",
+        verb="Suspended",
+        action=services.suspend,
+    )
 
 
 @admin.action(description="Resume (unlock and boot)")

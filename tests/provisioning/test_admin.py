@@ -102,23 +102,84 @@ def test_retry_action_requeues_failed_server(admin_client, servers, sent):
     assert operation.actor.startswith("operator:")
 
 
+def post_action(admin_client, action, servers, *, confirmed=False):
+    data = {"action": action, "_selected_action": [server.pk for server in servers]}
+    if confirmed:
+        data["confirmed"] = "yes"
+    return admin_client.post(reverse("admin:provisioning_server_changelist"), data)
+
+
+def test_tear_down_asks_before_deleting(admin_client, servers, sent):
+    running, failed = servers
+    response = post_action(admin_client, "tear_down", [running, failed])
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/provisioning/server/action_confirmation.html"
+    content = response.content.decode()
+    assert "deletes each server&#x27;s Linode and its disks" in content
+    for text in ("run@example.com", running.label, ">4242<", "Running"):
+        assert text in content
+    for text in ("fail@example.com", failed.label, "none yet", "Failed"):
+        assert text in content
+    assert 'name="confirmed" value="yes"' in content
+    assert 'name="action" value="tear_down"' in content
+    assert f'name="_selected_action" value="{running.pk}"' in content
+    assert f'name="_selected_action" value="{failed.pk}"' in content
+    running.refresh_from_db()
+    assert running.state == State.RUNNING
+    assert running.termination_requested_at is None
+    assert not Operation.objects.exists()
+    assert sent == []
+
+
+def test_tear_down_runs_once_confirmed(admin_client, servers, sent):
+    running, failed = servers
+    response = post_action(admin_client, "tear_down", [running], confirmed=True)
+
+    assert response.status_code == 302
+    running.refresh_from_db()
+    assert running.state == State.TERMINATING
+    operation = Operation.objects.get(server=running)
+    assert operation.kind == OperationKind.TERMINATE
+    assert operation.actor.startswith("operator:")
+
+
+def test_suspend_asks_before_locking_out(admin_client, servers, sent):
+    running, failed = servers
+    response = post_action(admin_client, "suspend", [running])
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "its customer cannot boot it" in content
+    assert "run@example.com" in content
+    assert 'name="action" value="suspend"' in content
+    running.refresh_from_db()
+    assert running.state == State.RUNNING
+    assert not Operation.objects.exists()
+
+
 def test_tear_down_and_suspend_actions(admin_client, servers, sent):
     running, failed = servers
-    admin_client.post(
-        reverse("admin:provisioning_server_changelist"),
-        {"action": "suspend", "_selected_action": [running.pk]},
-    )
+    post_action(admin_client, "suspend", [running], confirmed=True)
     running.refresh_from_db()
     assert running.state == State.SUSPENDED
 
-    admin_client.post(
-        reverse("admin:provisioning_server_changelist"),
-        {"action": "tear_down", "_selected_action": [running.pk]},
-    )
+    post_action(admin_client, "tear_down", [running], confirmed=True)
     running.refresh_from_db()
     assert running.state == State.TERMINATING
     kinds = list(Operation.objects.filter(server=running).values_list("kind", flat=True))
     assert kinds == [OperationKind.SUSPEND, OperationKind.TERMINATE]
+
+
+def test_confirmed_suspend_warns_about_wrong_state(admin_client, servers, sent):
+    running, failed = servers
+    response = post_action(admin_client, "suspend", [failed], confirmed=True)
+
+    assert response.status_code == 302
+    messages = [str(message) for message in admin_client.get(response.url).context["messages"]]
+    assert any(f"server {failed.pk} is failed; it cannot become suspended" in m for m in messages)
+    failed.refresh_from_db()
+    assert failed.state == State.FAILED
 
 
 def test_job_health_shows_quiet_job(admin_client, db):
