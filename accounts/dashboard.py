@@ -115,7 +115,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
 @never_cache
 @sensitive_variables("root_password")
 def reveal_password(request: HttpRequest) -> HttpResponse:
-    """Show the server's root password once, after the portal password is re-entered.
+    """Show the server's root password after the portal password is re-entered.
 
     The password goes into this response only: it is not logged, stored in the
     session or put in a message, and the response must not be cached.

@@ -212,6 +212,21 @@ def test_reveal_with_portal_password_shows_it_once(customer_client, running_serv
     assert ROOT_PASSWORD not in customer_client.get(reverse("dashboard")).content.decode()
 
 
+def test_reveal_wording_matches_repeat_reveals(customer_client, running_server):
+    url = reverse("dashboard-root-password")
+    dashboard_body = customer_client.get(reverse("dashboard")).content.decode()
+
+    first = customer_client.post(url, {"password": CUSTOMER_PASSWORD}).content.decode()
+    second = customer_client.post(url, {"password": CUSTOMER_PASSWORD}).content.decode()
+
+    assert ROOT_PASSWORD in first
+    assert ROOT_PASSWORD in second
+    assert "shown once" not in dashboard_body
+    assert "reveal it again here with your portal password" in dashboard_body
+    assert "shown once" not in second
+    assert "reveal it again on your dashboard" in second
+
+
 def test_reveal_requires_post(customer_client, running_server):
     response = customer_client.get(reverse("dashboard-root-password"))
 
