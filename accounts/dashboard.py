@@ -133,9 +133,11 @@ def reveal_password(request: HttpRequest) -> HttpResponse:
 
     form = PasswordConfirmForm(user, request.POST)
     if not form.is_valid():
-        logger.warning("User %s entered a wrong password to reveal the root password", user.pk)
-        cache.add(failures_key, 0, REVEAL_LOCKOUT_SECONDS)
-        cache.incr(failures_key)
+        # An empty field is a form error, not a guess, so only a wrong password counts.
+        if form.has_error("password", "wrong_password"):
+            logger.warning("User %s entered a wrong password to reveal the root password", user.pk)
+            cache.add(failures_key, 0, REVEAL_LOCKOUT_SECONDS)
+            cache.incr(failures_key)
         context = _dashboard_context(user, server, reveal_form=form)
         return render(request, "dashboard/dashboard.html", context, status=400)
     cache.delete(failures_key)

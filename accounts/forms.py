@@ -159,6 +159,7 @@ class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         label="Your portal password",
         strip=False,
+        error_messages={"required": "Enter the password you log in to the portal with."},
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

@@ -282,6 +282,22 @@ def test_reveal_locks_after_repeated_failures(customer_client, running_server):
     cache.clear()
 
 
+def test_reveal_empty_password_is_no_failure(customer_client, running_server, caplog):
+    cache.clear()
+    url = reverse("dashboard-root-password")
+    for _ in range(REVEAL_MAX_FAILURES + 1):
+        response = customer_client.post(url, {"password": ""})
+        assert response.status_code == 400
+        assert "Enter the password you log in to the portal with" in response.content.decode()
+
+    unlocked = customer_client.post(url, {"password": CUSTOMER_PASSWORD})
+
+    assert "wrong password" not in caplog.text
+    assert unlocked.status_code == 200
+    assert ROOT_PASSWORD in unlocked.content.decode()
+    cache.clear()
+
+
 def test_reveal_success_resets_failures(customer_client, running_server):
     cache.clear()
     url = reverse("dashboard-root-password")
