@@ -35,7 +35,9 @@ def take_lease(name: str, *, interval_seconds: float) -> bool:
         .update(running_until=now + timedelta(seconds=LEASE_SECONDS))
     )
     if taken != 1:
-        logger.info("periodic job %s is already running; skipping this run", name)
+        # DEBUG, because every slow run of a job with a short interval causes a skip. Skips
+        # that go on stop the job's successes, so the admin then reports it as quiet.
+        logger.debug("periodic job %s is already running; skipping this run", name)
     return taken == 1
 
 

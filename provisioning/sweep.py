@@ -66,22 +66,36 @@ def sweep() -> dict[str, Any]:
             continue
         if outbox.send(head) is not None:
             sent.append(head.pk)
-    stuck = _flag_stuck_waits(now)
-    if released or sent:
-        logger.info("sweep: released %s stalled, sent %s due operations", released, sent)
+    stuck, newly_stuck = _flag_stuck_waits(now)
+    # The sweep runs every few seconds, so a run that changed nothing logs at DEBUG.
+    logger.log(
+        logging.INFO if released or sent or newly_stuck else logging.DEBUG,
+        "sweep: released %s stalled (%s), sent %s due (%s), flagged %s stuck, "
+        "%s still waiting too long",
+        len(released),
+        released,
+        len(sent),
+        sent,
+        newly_stuck,
+        len(stuck) - newly_stuck,
+    )
     return {"released": released, "sent": sent, "stuck": stuck}
 
 
-def _flag_stuck_waits(now: datetime) -> list[int]:
-    """Flag operations that have waited too long for a Linode status; tracking keeps trying."""
+def _flag_stuck_waits(now: datetime) -> tuple[list[int], int]:
+    """Flag operations that have waited too long for a Linode status; tracking keeps trying.
+
+    Returns the ids of those operations and how many of them got a new finding.
+    """
     cutoff = now - timedelta(seconds=settings.PROVISIONING_WAIT_ALERT_SECONDS)
     stuck = []
+    newly_stuck = 0
     waiting = Operation.objects.filter(
         status=OperationStatus.WAITING, updated_at__lt=cutoff
     ).select_related("server")
     for operation in waiting:
         stuck.append(operation.pk)
-        flag(
+        finding = flag(
             FindingKind.STUCK_OPERATION,
             f"{operation.get_kind_display()} operation {operation.pk} has waited since "
             f"{operation.updated_at.isoformat()} for Linode {operation.linode_id} to become "
@@ -89,4 +103,6 @@ def _flag_stuck_waits(now: datetime) -> list[int]:
             server=operation.server,
             linode_id=operation.linode_id,
         )
-    return stuck
+        if finding.observations == 1:
+            newly_stuck += 1
+    return stuck, newly_stuck

@@ -50,6 +50,8 @@ class TrackSummary:
     servers: int = 0
     list_requests: int = 0
     transitions: int = 0
+    operations_finished: int = 0
+    missing: int = 0
     vanished: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,8 +59,29 @@ class TrackSummary:
             "servers": self.servers,
             "list_requests": self.list_requests,
             "transitions": self.transitions,
+            "operations_finished": self.operations_finished,
+            "missing": self.missing,
             "vanished": self.vanished,
         }
+
+    @property
+    def acted(self) -> bool:
+        """Whether the run moved a server, finished an operation or counted a missing Linode."""
+        return bool(self.transitions or self.operations_finished or self.missing or self.vanished)
+
+    def log(self) -> None:
+        """Log the run at INFO when it acted and at DEBUG otherwise: tracking runs every 2 s."""
+        logger.log(
+            logging.INFO if self.acted else logging.DEBUG,
+            "tracking: %s server(s) in flight, %s moved, %s operation(s) finished, "
+            "%s missing, %s vanished (%s list request(s))",
+            self.servers,
+            self.transitions,
+            self.operations_finished,
+            self.missing,
+            len(self.vanished),
+            self.list_requests,
+        )
 
 
 def servers_in_flight() -> list[Server]:
@@ -78,6 +101,7 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
     servers = servers_in_flight()
     summary.servers = len(servers)
     if not servers:
+        summary.log()
         return summary
     client = client or get_client()
 
@@ -111,6 +135,11 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
             _update_progress(server, event)
         if server.state != before:
             summary.transitions += 1
+    # outbox.finish() sets the status of the objects it finished.
+    summary.operations_finished = sum(
+        1 for operation in waiting_by_server.values() if operation.status != OperationStatus.WAITING
+    )
+    summary.log()
     return summary
 
 
@@ -237,6 +266,7 @@ def _handle_missing(server: Server, waiting: Operation | None, summary: TrackSum
     observations = server.missing_observations + 1
     Server.objects.filter(pk=server.pk).update(missing_observations=observations)
     server.missing_observations = observations
+    summary.missing += 1
     logger.warning(
         "server %s: Linode %s not listed by the API (%s time(s) in a row)",
         server.pk,
