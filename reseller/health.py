@@ -2,7 +2,9 @@
 
 Each check runs with a short timeout and reports `ok`, the latency in
 milliseconds and, on failure, the error's type and first line of its message,
-with passwords in URLs and known secret values replaced by "[hidden]". The
+with passwords in URLs and known secret values replaced by "[hidden]". Only
+logged-in staff users get the error text, because it can name internal hosts
+and URLs; other callers get `ok` and the latency of each check. The
 response is HTTP 200 when every check passed and 503 otherwise, so a load
 balancer or monitor can use it as is.
 """
@@ -151,6 +153,11 @@ def run_checks(timeout: float = CHECK_TIMEOUT_SECONDS + 1) -> dict[str, dict[str
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = run_checks()
     healthy = all(result["ok"] for result in checks.values())
+    if not request.user.is_staff:
+        checks = {
+            name: {"ok": result["ok"], "latency_ms": result["latency_ms"]}
+            for name, result in checks.items()
+        }
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks},
         status=200 if healthy else 503,

@@ -7,6 +7,7 @@ import socket
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from reseller.health import describe_error, run_checks
 
 
@@ -24,6 +25,15 @@ def healthy_api(settings, linode_fake):
     return linode_fake
 
 
+@pytest.fixture
+def staff_client(client, db):
+    operator = User.objects.create_user(
+        email="ops@example.com", password="staff password 4711", is_staff=True
+    )
+    client.force_login(operator)
+    return client
+
+
 def test_healthz_all_answer(client, db, healthy_api):
     response = client.get(reverse("healthz"))
 
@@ -37,10 +47,10 @@ def test_healthz_all_answer(client, db, healthy_api):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_healthz_api_down_is_503(client, db, settings, closed_port):
+def test_healthz_api_down_is_503(staff_client, db, settings, closed_port):
     settings.LINODE_API_URL = f"http://127.0.0.1:{closed_port}/v4"
 
-    response = client.get(reverse("healthz"))
+    response = staff_client.get(reverse("healthz"))
 
     assert response.status_code == 503
     data = response.json()
@@ -50,10 +60,10 @@ def test_healthz_api_down_is_503(client, db, settings, closed_port):
     assert data["checks"]["linode_api"]["error"].startswith("ConnectionFailedError")
 
 
-def test_healthz_rejected_token_is_503_without_token(client, db, healthy_api, settings):
+def test_healthz_rejected_token_is_503_without_token(staff_client, healthy_api, settings):
     settings.LINODE_TOKEN = "not-a-valid-token-0123456789abcdef"
 
-    response = client.get(reverse("healthz"))
+    response = staff_client.get(reverse("healthz"))
 
     assert response.status_code == 503
     check = response.json()["checks"]["linode_api"]
@@ -75,18 +85,38 @@ def test_healthz_broker_down_is_503(client, db, healthy_api, settings, closed_po
     assert "broker-secret" not in response.content.decode()
 
 
-def test_healthz_missing_broker_folder_is_503(client, db, healthy_api, settings, tmp_path):
+def test_healthz_missing_broker_folder_is_503(staff_client, healthy_api, settings, tmp_path):
     settings.CELERY_BROKER_URL = "filesystem://"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(tmp_path / "missing"),
         "data_folder_out": str(tmp_path / "missing"),
     }
 
-    response = client.get(reverse("healthz"))
+    response = staff_client.get(reverse("healthz"))
 
     assert response.status_code == 503
     error = response.json()["checks"]["broker"]["error"]
     assert "broker folder data_folder_in is missing or not writable" in error
+
+
+@pytest.mark.parametrize("as_customer", [False, True])
+def test_healthz_failure_details_staff_only(client, db, settings, closed_port, as_customer):
+    api_url = f"http://127.0.0.1:{closed_port}/v4"
+    settings.LINODE_API_URL = api_url
+    if as_customer:
+        customer = User.objects.create_user(email="kim@example.com", password="x9 plum lantern")
+        client.force_login(customer)
+
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 503
+    data = response.json()
+    assert data["status"] == "error"
+    assert data["checks"]["linode_api"]["ok"] is False
+    for name, check in data["checks"].items():
+        assert set(check) == {"ok", "latency_ms"}, name
+    assert "127.0.0.1" not in response.content.decode()
+    assert "ConnectionFailedError" not in response.content.decode()
 
 
 def test_healthz_rejects_post(client, db):
