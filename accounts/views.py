@@ -110,11 +110,25 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     except VerificationError as exc:
         return render(request, "accounts/verify_failed.html", {"message": str(exc)}, status=400)
 
-    if mark_verified(user):
-        messages.success(request, "Your email address is verified. Your server is being built.")
+    newly_verified = mark_verified(user)
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        # The link's owner is verified all the same, but the page shows the logged-in
+        # account, so say nothing about that account's address or server.
+        logger.info("User %s opened the verification link of user %s", request.user.pk, user.pk)
+        messages.info(
+            request,
+            f"That link belongs to another account, which is now verified. You are logged in "
+            f"as {request.user.email}; to see the other account, log out and log in as it.",
+        )
+        return redirect("dashboard")
+
+    if newly_verified:
+        messages.success(
+            request, f"The address {user.email} is verified. Your server is being built."
+        )
     else:
-        messages.info(request, "Your email address was already verified.")
-    if request.user.is_authenticated and request.user.pk == user.pk:
+        messages.info(request, f"The address {user.email} was already verified.")
+    if request.user.is_authenticated:
         return redirect("dashboard")
     return redirect("accounts:login")
 

@@ -53,6 +53,29 @@ def test_link_followed_twice_starts_one_build(client, customer):
     assert Operation.objects.filter(server__customer=customer).count() == 1
 
 
+def test_link_of_other_account_says_so(client, customer):
+    other = User.objects.create_user(email="bob@example.com", password="bob password 9876")
+    client.force_login(other)
+
+    response = client.get(link_path(customer), follow=True)
+
+    body = response.content.decode()
+    customer.refresh_from_db()
+    assert customer.email_verified
+    assert not User.objects.get(pk=other.pk).email_verified
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert "That link belongs to another account, which is now verified" in body
+    assert "logged in as bob@example.com" in body
+    assert "Your server is being built" not in body
+    assert "carol@example.com" not in body
+
+
+def test_link_of_own_account_names_address(customer_client, customer):
+    response = customer_client.get(link_path(customer), follow=True)
+
+    assert "The address carol@example.com is verified" in response.content.decode()
+
+
 def test_link_when_logged_out_goes_to_login(client, customer):
     response = client.get(link_path(customer))
 
