@@ -79,15 +79,19 @@ class SignupForm(forms.Form):
         """Region ids offered by each plan, for the page's script."""
         return {slug: list(plan.regions) for slug, plan in self.plans.items()}
 
+    @staticmethod
+    def duplicate_email_error(email: str) -> ValidationError:
+        return ValidationError(
+            "An account with the address %(email)s already exists. Log in, or reset "
+            "the password if you forgot it.",
+            code="duplicate_email",
+            params={"email": email},
+        )
+
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                "An account with the address %(email)s already exists. Log in, or reset "
-                "the password if you forgot it.",
-                code="duplicate_email",
-                params={"email": email},
-            )
+            raise self.duplicate_email_error(email)
         return email
 
     def clean_ssh_key(self) -> str:

@@ -9,7 +9,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
@@ -69,6 +69,13 @@ class SignupView(View):
                 )
         except OrderRejected as exc:
             form.add_error(None, f"{exc} No account was created.")
+            return render(request, self.template_name, {"form": form}, status=400)
+        except IntegrityError:
+            # Another signup with this address committed after clean_email checked it.
+            if not User.objects.filter(email__iexact=data["email"]).exists():
+                raise
+            logger.info("A concurrent signup already created an account for this address")
+            form.add_error("email", form.duplicate_email_error(data["email"]))
             return render(request, self.template_name, {"form": form}, status=400)
 
         logger.info("User %s signed up for plan %s in %s", user.pk, data["plan"], data["region"])

@@ -235,6 +235,36 @@ def test_signup_rejected_order_rolls_back_user(client, plans, monkeypatch):
     assert not Server.objects.exists()
 
 
+def test_signup_racing_same_email_rerenders_form(client, plans, monkeypatch):
+    # Another signup with the same address commits after this form's clean_email
+    # checked the address and before this request inserts its user.
+    real_is_valid = SignupForm.is_valid
+
+    def valid_then_taken(form):
+        valid = real_is_valid(form)
+        User.objects.create_user(email="dana@example.com", password="other password 777")
+        return valid
+
+    monkeypatch.setattr(SignupForm, "is_valid", valid_then_taken)
+    key = public_key_line(ed25519.Ed25519PrivateKey.generate())
+    data = signup_data(plan="standard", region="eu-west", ssh_key=key)
+
+    response = client.post(reverse("accounts:signup"), data)
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "An account with the address dana@example.com already exists" in body
+    assert 'value="Dana@Example.com"' in body
+    assert '<option value="standard" selected>' in body
+    assert '<option value="eu-west" selected>' in body
+    assert key in body
+    assert PASSWORD not in body
+    assert User.objects.count() == 1
+    assert not Server.objects.exists()
+    assert mail.outbox == []
+    assert "_auth_user_id" not in client.session
+
+
 def test_signup_redirects_logged_in_user(customer_client):
     response = customer_client.get(reverse("accounts:signup"))
 
