@@ -32,7 +32,7 @@ from linode_api import (
     ServerError,
     UnauthorizedError,
 )
-from provisioning import limiter, outbox
+from provisioning import limiter, outbox, redaction
 from provisioning.linode import creates_without_waiting, get_client
 from provisioning.linode_lookup import find_by_label, is_label_in_use, record_linode
 from provisioning.models import Operation, OperationKind, OperationStatus, Server, State
@@ -78,7 +78,7 @@ def execute(operation_id: int) -> str | None:
     server = Server.objects.select_related("plan", "customer").get(pk=operation.server_id)
     handler = HANDLERS[operation.kind]
     try:
-        handler(operation, server, get_client())
+        _run_handler(handler, operation, server)
     except RetryLater as exc:
         _retry(operation, server, exc.reason, exc.delay, count_attempt=exc.count_attempt)
     except RateLimitedError as exc:
@@ -118,6 +118,22 @@ def execute(operation_id: int) -> str | None:
         _retry(operation, server, f"internal error: {type(exc).__name__}: {exc}", delay)
     operation.refresh_from_db()
     return operation.status
+
+
+def _run_handler(handler: Handler, operation: Operation, server: Server) -> None:
+    """Run `handler`, redacting the passwords it sent and the token from any exception it raises.
+
+    Every error message below becomes an operation error, a log line, and for
+    a failed provision or teardown the server's failure reason.
+    """
+    with redaction.secrets_scope():
+        try:
+            handler(operation, server, get_client())
+        except Exception as exc:
+            redaction.scrub_exception(exc)
+            if isinstance(exc, RetryLater):
+                exc.reason = redaction.redact(exc.reason)
+            raise
 
 
 def _retry(

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from provisioning.models import JobRun
+from provisioning.redaction import scrub_exception
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def record_job(name: str, *, interval_seconds: float) -> Iterator[dict[str, Any]
     try:
         yield summary
     except Exception as exc:
+        scrub_exception(exc)  # the error shows in the admin and the log
         JobRun.objects.filter(name=name).update(
             last_failed_at=timezone.now(),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],

@@ -7,13 +7,16 @@ import logging
 from linode_api import generate_root_password
 from provisioning.crypto import decrypt_secret, encrypt_secret
 from provisioning.models import Server
+from provisioning.redaction import remember_secret
 
 logger = logging.getLogger(__name__)
 
 
 def new_root_password() -> str:
-    """Return a strong random root password."""
-    return generate_root_password()
+    """Return a strong random root password; an operation redacts it from its error text."""
+    password = generate_root_password()
+    remember_secret(password)
+    return password
 
 
 def stored_or_new_root_password(server: Server, *, replace: bool = False) -> str:
@@ -23,7 +26,9 @@ def stored_or_new_root_password(server: Server, *, replace: bool = False) -> str
     a retry after a lost response sends the same password that the customer is shown.
     """
     if server.root_password_encrypted and not replace:
-        return decrypt_secret(server.root_password_encrypted)
+        stored = decrypt_secret(server.root_password_encrypted)
+        remember_secret(stored)
+        return stored
     password = new_root_password()
     server.root_password_encrypted = encrypt_secret(password)
     Server.objects.filter(pk=server.pk).update(
