@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -92,11 +93,23 @@ def cancel(request: HttpRequest) -> HttpResponse:
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            request_termination(server, actor=f"customer:{user.pk}")
+            # The row lock makes parallel cancel requests take turns, so exactly one of
+            # them sees no earlier request and logs the cancellation.
+            with transaction.atomic():
+                locked = Server.objects.select_for_update().get(pk=server.pk)
+                requested_before = locked.termination_requested_at is not None
+                request_termination(locked, actor=f"customer:{user.pk}")
         except TransitionNotAllowed as exc:
             messages.error(request, f"Your server cannot be cancelled right now: {exc}")
             return redirect("dashboard")
-        logger.info("User %s cancelled server %s", user.pk, server.uuid)
+        if requested_before:
+            logger.info(
+                "User %s asked to cancel server %s, whose termination was already requested",
+                user.pk,
+                server.uuid,
+            )
+        else:
+            logger.info("User %s cancelled server %s", user.pk, server.uuid)
         messages.success(request, "Your server is being deleted. This page shows when it is gone.")
         return redirect("dashboard")
 

@@ -11,9 +11,11 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.dashboard import REVEAL_MAX_FAILURES
+from accounts.forms import CancelForm
 from accounts.models import User
 from provisioning.crypto import encrypt_secret
 from provisioning.models import Operation, Server
+from provisioning.services import request_termination
 from tests.accounts.conftest import CUSTOMER_PASSWORD
 
 ROOT_PASSWORD = "Root-Pw-7f3c9e2a-b81d"
@@ -163,6 +165,36 @@ def test_cancel_post_confirmed_starts_teardown(customer_client, customer, runnin
     assert "state-terminating" in page
     assert "Your server is being deleted" in page
     assert "Cancel my server" not in page
+
+
+def test_cancel_logs_once_when_requests_race(customer_client, customer, running_server, caplog):
+    # A parallel cancel request commits its termination after this request checked
+    # the server's state and before it requests the termination itself.
+    real_is_valid = CancelForm.is_valid
+
+    def valid_after_other_request(form):
+        request_termination(running_server, actor=f"customer:{customer.pk}")
+        return real_is_valid(form)
+
+    caplog.set_level(logging.INFO, logger="accounts.dashboard")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CancelForm, "is_valid", valid_after_other_request)
+        response = customer_client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    assert response.status_code == 302
+    assert Operation.objects.filter(kind="terminate").count() == 1
+    messages = [record.getMessage() for record in caplog.records]
+    assert f"User {customer.pk} cancelled server {running_server.uuid}" not in messages
+    assert any("termination was already requested" in message for message in messages)
+
+
+def test_cancel_logs_the_first_request(customer_client, customer, running_server, caplog):
+    caplog.set_level(logging.INFO, logger="accounts.dashboard")
+
+    customer_client.post(reverse("dashboard-cancel"), {"confirm": "on"})
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages.count(f"User {customer.pk} cancelled server {running_server.uuid}") == 1
 
 
 def test_cancel_terminated_server_redirects(customer_client, customer):
