@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -43,10 +44,21 @@ def _customer_and_server(request: HttpRequest) -> tuple[User, Server | None]:
     return user, getattr(user, "server", None)
 
 
+def _customer_status(server: Server) -> dict[str, Any]:
+    """Return the server's status, without the addresses once the server is deleted."""
+    status = server_status(server)
+    if server.state == State.TERMINATED:
+        # A deleted Linode's addresses no longer lead to this customer's server.
+        status["ipv4"] = None
+        status["ipv6"] = None
+    return status
+
+
 def _dashboard_context(user: User, server: Server | None, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {"server": server, "status": None, "ssh_key": None}
     if server is not None:
-        context["status"] = server_status(server)
+        context["status"] = _customer_status(server)
+        context["support_email"] = settings.DEFAULT_FROM_EMAIL
         context["can_cancel"] = server.state in CANCELLABLE_STATES
         context["is_final"] = server.state in FINAL_STATES
         if server.ssh_key:
@@ -75,7 +87,7 @@ def server_json(request: HttpRequest) -> JsonResponse:
     _, server = _customer_and_server(request)
     if server is None:
         return JsonResponse({"error": "This account has no server."}, status=404)
-    return JsonResponse(server_status(server))
+    return JsonResponse(_customer_status(server))
 
 
 @require_http_methods(["GET", "POST"])

@@ -208,6 +208,32 @@ def test_cancel_terminated_server_redirects(customer_client, customer):
     assert "Your server was deleted" in page
 
 
+def test_dashboard_terminated_hides_addresses(customer_client, customer, settings):
+    settings.DEFAULT_FROM_EMAIL = "ops@reseller.example"
+    make_running(customer.server, state="terminated")
+
+    page = customer_client.get(reverse("dashboard")).content.decode()
+    data = customer_client.get(reverse("dashboard-server-json")).json()
+
+    assert "192.0.2.10" not in page
+    assert "2001:db8::10" not in page
+    assert "released when the server was deleted" in page
+    assert "To order a new server, write to the operator at" in page
+    assert 'href="mailto:ops@reseller.example"' in page
+    assert data["ipv4"] is None
+    assert data["ipv6"] is None
+
+
+def test_dashboard_terminating_marks_addresses(customer_client, customer):
+    make_running(customer.server, state="terminating")
+
+    page = customer_client.get(reverse("dashboard")).content.decode()
+
+    assert '<s data-field="ipv4">192.0.2.10</s> (being deleted)' in page
+    assert '<s data-field="ipv6">2001:db8::10/128</s> (being deleted)' in page
+    assert "To order a new server" not in page
+
+
 def test_cancel_requires_login(client, running_server):
     response = client.post(reverse("dashboard-cancel"), {"confirm": "on"})
 
