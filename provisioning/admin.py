@@ -94,7 +94,7 @@ def _run_for_each(
         modeladmin.message_user(request, message, messages.WARNING)
 
 
-@admin.action(description="Retry provisioning (failed servers)")
+@admin.action(description="Retry provisioning (failed servers)", permissions=["change"])
 def retry_provisioning(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
     _run_for_each(
         modeladmin, request, queryset, "Provisioning retried", services.retry_provisioning
@@ -141,7 +141,7 @@ def _confirm_then_run(
     return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
-@admin.action(description="Tear down (delete the Linode)")
+@admin.action(description="Tear down (delete the Linode)", permissions=["change"])
 def tear_down(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
 ) -> TemplateResponse | None:
@@ -161,7 +161,7 @@ def tear_down(
     )
 
 
-@admin.action(description="Suspend (power off and lock)")
+@admin.action(description="Suspend (power off and lock)", permissions=["change"])
 def suspend(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
 ) -> TemplateResponse | None:
@@ -181,7 +181,7 @@ def suspend(
     )
 
 
-@admin.action(description="Resume (unlock and boot)")
+@admin.action(description="Resume (unlock and boot)", permissions=["change"])
 def resume(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
     _run_for_each(modeladmin, request, queryset, "Resumed", services.resume)
 
@@ -203,6 +203,8 @@ class ServerAdmin(admin.ModelAdmin):
     )
     list_filter = ("state", "standing", "plan", "region")
     list_select_related = ("customer", "plan")
+    # Each action needs the change permission: Django offers an action without
+    # `permissions` to staff who may only view servers.
     actions = [retry_provisioning, tear_down, suspend, resume]
     inlines = [OperationInline, TransitionInline, FindingInline]
     # Plan, region and SSH key are fixed once the Linode exists (a change would
@@ -344,7 +346,7 @@ class FindingAdmin(admin.ModelAdmin):
     search_fields = ("detail", "linode_label", "=linode_id")
     actions = ["mark_resolved"]
 
-    @admin.action(description="Mark as resolved")
+    @admin.action(description="Mark as resolved", permissions=["change"])
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Finding]) -> None:
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"Resolved {count} finding(s).", messages.SUCCESS)

@@ -214,3 +214,55 @@ def test_plan_and_catalog_pages_load(admin_client, plan):
     for name in ("plan", "catalogregion", "catalogtype", "catalogimage", "finding", "operation"):
         response = admin_client.get(reverse(f"admin:provisioning_{name}_changelist"))
         assert response.status_code == 200, name
+
+
+@pytest.fixture
+def view_only_client(client, make_customer):
+    """A staff user who may view servers and findings but not change them."""
+    from django.contrib.auth.models import Permission
+
+    staff = make_customer("viewer@example.com")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_server"),
+        Permission.objects.get(codename="view_finding"),
+    )
+    client.force_login(staff)
+    return client
+
+
+def test_view_only_staff_cannot_run_actions(view_only_client, servers, sent):
+    running, failed = servers
+    page = changelist(view_only_client)
+    assert page.status_code == 200
+    action_form = page.context["action_form"]  # None when no action is offered at all
+    choices = (
+        [] if action_form is None else [name for name, _ in action_form.fields["action"].choices]
+    )
+    for action in ("tear_down", "suspend", "resume", "retry_provisioning"):
+        assert action not in choices
+
+    for action in ("tear_down", "suspend"):
+        post_action(view_only_client, action, [running], confirmed=True)
+    post_action(view_only_client, "retry_provisioning", [failed])
+
+    running.refresh_from_db()
+    assert running.state == State.RUNNING
+    failed.refresh_from_db()
+    assert failed.state == State.FAILED
+    assert not Operation.objects.exists()
+
+
+def test_view_only_staff_cannot_resolve_findings(view_only_client, servers):
+    from provisioning.models import Finding, FindingKind
+
+    finding = Finding.objects.create(kind=FindingKind.ORPHAN, detail="Linode 9 has no server")
+
+    view_only_client.post(
+        reverse("admin:provisioning_finding_changelist"),
+        {"action": "mark_resolved", "_selected_action": [finding.pk]},
+    )
+
+    finding.refresh_from_db()
+    assert finding.resolved_at is None
