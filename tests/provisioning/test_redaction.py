@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from io import StringIO
 
 import pytest
 import responses
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from linode_api import ServerError
@@ -150,3 +153,18 @@ def test_server_admin_hides_encrypted_password(admin_client, settings, plan, cus
         content = admin_client.get(url).content.decode()
         assert encrypted not in content, url
         assert "Root-Pass-123!xyz" not in content, url
+
+
+def test_check_linode_error_hides_token(fake, db):
+    def echo_forbidden(request):
+        return 403, {"Content-Type": "text/html"}, f"<p>{request.headers['Authorization']}</p>"
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(
+            responses.GET, re.compile(re.escape(fake.api_url) + r"/.*"), echo_forbidden
+        )
+        with pytest.raises(CommandError, match="was forbidden") as raised:
+            call_command("check_linode", stdout=StringIO())
+
+    assert REDACTED in str(raised.value)
+    assert fake.token not in str(raised.value)

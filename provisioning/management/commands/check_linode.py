@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from linode_api import ForbiddenError, LinodeError, UnauthorizedError
 from provisioning.linode import get_client
+from provisioning.redaction import scrub_exception
 
 # The scopes the portal's jobs use. Linodes are created, tracked and deleted,
 # events give progress, and the account and images feed the catalog. Plans may
@@ -43,17 +44,20 @@ class Command(BaseCommand):
             scopes = client.token_scopes()
             username = client.profile().username
         except UnauthorizedError as exc:
+            scrub_exception(exc)  # a gateway's error page may quote the Authorization header
             raise CommandError(
                 f"The API rejected LINODE_TOKEN as invalid, expired or revoked ({exc.status}). "
                 "Create a new personal access token in Cloud Manager (Profile > API Tokens) "
                 "and set LINODE_TOKEN to it."
             ) from exc
         except ForbiddenError as exc:
+            scrub_exception(exc)
             raise CommandError(
                 f"Reading the profile with LINODE_TOKEN was forbidden ({exc}). "
                 "Check that the token belongs to a user of the account."
             ) from exc
         except LinodeError as exc:
+            scrub_exception(exc)
             raise CommandError(
                 f"Could not reach the Linode API at {api_url}: {exc}. "
                 "Check LINODE_API_URL and the network."
