@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import CancelForm, PasswordConfirmForm
 from accounts.models import User
 from accounts.ssh_keys import InvalidSSHKey, parse_public_key
+from accounts.throttle import FailureLimit, describe_wait
 from provisioning.crypto import DecryptionFailed
 from provisioning.models import Server, State
 from provisioning.selectors import server_status
@@ -29,11 +29,10 @@ logger = logging.getLogger(__name__)
 
 # States in which the customer may cancel: every state before teardown starts.
 CANCELLABLE_STATES = LIVE_STATES | {State.FAILED}
-# Wrong portal passwords allowed on the reveal form before it locks for a while.
-# NOTE: the count lives in Django's cache, which is per process with the default
-# local-memory backend, so each web process counts separately.
+# Wrong portal passwords allowed on the reveal form per customer before it locks
+# for the rest of the 15-minute window.
 REVEAL_MAX_FAILURES = 5
-REVEAL_LOCKOUT_SECONDS = 15 * 60
+REVEAL_LIMIT = FailureLimit("reveal", max_failures=REVEAL_MAX_FAILURES, window_seconds=15 * 60)
 # States after which nothing changes any more, so the page stops polling.
 FINAL_STATES = frozenset({State.TERMINATED})
 
@@ -149,23 +148,24 @@ def reveal_password(request: HttpRequest) -> HttpResponse:
     if server is None:
         return redirect("dashboard")
 
-    failures_key = f"accounts.reveal-failures:{user.pk}"
-    if cache.get(failures_key, 0) >= REVEAL_MAX_FAILURES:
+    wait = REVEAL_LIMIT.retry_after(str(user.pk))
+    if wait:
         logger.warning("User %s is locked out of the root password reveal", user.pk)
-        message = f"Too many wrong passwords. Try again in {REVEAL_LOCKOUT_SECONDS // 60} minutes."
+        message = f"Too many wrong passwords. Try again {describe_wait(wait)}."
         context = _dashboard_context(user, server, reveal_error=message)
-        return render(request, "dashboard/dashboard.html", context, status=429)
+        response = render(request, "dashboard/dashboard.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
     form = PasswordConfirmForm(user, request.POST)
     if not form.is_valid():
         # An empty field is a form error, not a guess, so only a wrong password counts.
         if form.has_error("password", "wrong_password"):
             logger.warning("User %s entered a wrong password to reveal the root password", user.pk)
-            cache.add(failures_key, 0, REVEAL_LOCKOUT_SECONDS)
-            cache.incr(failures_key)
+            REVEAL_LIMIT.record_failure(str(user.pk))
         context = _dashboard_context(user, server, reveal_form=form)
         return render(request, "dashboard/dashboard.html", context, status=400)
-    cache.delete(failures_key)
+    REVEAL_LIMIT.clear(str(user.pk))
 
     try:
         root_password = reveal_root_password(server)

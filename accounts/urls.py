@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.login import ThrottledLoginView
 
 app_name = "accounts"
 
@@ -11,11 +12,7 @@ urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
     path("verify/resend/", views.resend_verification, name="resend-verification"),
     path("verify/<str:token>/", views.verify_email, name="verify-email"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path(

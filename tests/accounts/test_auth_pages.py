@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
+from accounts.login import LOGIN_ACCOUNT_LIMIT, LOGIN_ADDRESS_LIMIT
 from accounts.ssh_keys import parse_public_key
 from provisioning.models import Server
 from tests.accounts.conftest import CUSTOMER_PASSWORD
@@ -37,6 +40,69 @@ def test_login_wrong_password_keeps_email(client, customer):
     assert "Please enter a correct email address and password" in body
     assert 'value="carol@example.com"' in body
     assert "_auth_user_id" not in client.session
+
+
+@pytest.fixture
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def login(client, email: str, password: str, address: str = "127.0.0.1"):
+    return client.post(
+        reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_login_locks_account_after_failures(client, customer, empty_cache):
+    for attempt in range(LOGIN_ACCOUNT_LIMIT.max_failures):
+        # Each try comes from another address, so only the account's count can lock.
+        response = login(client, "Carol@Example.com", f"guess {attempt}", f"198.51.100.{attempt}")
+        assert response.status_code == 200, attempt
+
+    locked = login(client, "CAROL@example.com", CUSTOMER_PASSWORD, "198.51.100.99")
+
+    body = locked.content.decode()
+    assert locked.status_code == 429
+    assert "Too many failed logins" in body
+    assert "Try again in 15 minutes" in body
+    assert 0 < int(locked["Retry-After"]) <= LOGIN_ACCOUNT_LIMIT.window_seconds
+    assert "_auth_user_id" not in client.session
+    assert login(client, "dana@example.com", "anything", "198.51.100.99").status_code == 200
+
+
+def test_login_locks_address_after_failures(client, customer, empty_cache):
+    for attempt in range(LOGIN_ADDRESS_LIMIT.max_failures):
+        response = login(client, f"user{attempt}@example.com", "wrong password")
+        assert response.status_code == 200, attempt
+
+    locked = login(client, "carol@example.com", CUSTOMER_PASSWORD)
+
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert login(client, "carol@example.com", CUSTOMER_PASSWORD, "203.0.113.5").status_code == 302
+
+
+def test_login_success_clears_account_failures(client, customer, empty_cache):
+    for attempt in range(LOGIN_ACCOUNT_LIMIT.max_failures - 1):
+        login(client, "carol@example.com", f"guess {attempt}", f"198.51.100.{attempt}")
+    assert login(client, "Carol@example.com", CUSTOMER_PASSWORD).status_code == 302
+    client.post(reverse("accounts:logout"))
+    for attempt in range(LOGIN_ACCOUNT_LIMIT.max_failures - 1):
+        login(client, "carol@example.com", f"again {attempt}", f"198.51.100.{attempt}")
+
+    response = login(client, "carol@example.com", CUSTOMER_PASSWORD, "203.0.113.5")
+
+    assert response.status_code == 302
+
+
+def test_login_empty_password_is_no_failure(client, customer, empty_cache):
+    for _ in range(LOGIN_ACCOUNT_LIMIT.max_failures + 1):
+        assert login(client, "carol@example.com", "").status_code == 200
+
+    assert login(client, "carol@example.com", CUSTOMER_PASSWORD).status_code == 302
 
 
 def test_logout_requires_post(customer_client):
