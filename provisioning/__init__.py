@@ -14,6 +14,7 @@ Where things live:
 - `labels`, `linode`, `linode_lookup`: Linode labels and tags, the API client,
   finding a server's Linode.
 - `crypto`, `passwords`: root passwords, stored only encrypted.
+- `redaction`: keeps root passwords and the token out of error text.
 - `notifications`, `findings`, `jobs`: customer mail, operator findings,
   periodic job health.
 """
