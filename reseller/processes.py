@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -40,16 +40,26 @@ class PrefixedOutput:
     Lines from different processes never interleave within a line because one
     lock guards the stream. With `stream=None` nothing is printed and the lines
     are only kept (the end-to-end test prints them on failure).
+
+    `highlight(name, line)` may return a text for a line worth spotting; it is
+    printed once more as `highlight_name | text` right after that line.
     """
 
     def __init__(
-        self, stream: TextIO | None = sys.stdout, *, tail_lines: int = DEFAULT_TAIL_LINES
+        self,
+        stream: TextIO | None = sys.stdout,
+        *,
+        tail_lines: int = DEFAULT_TAIL_LINES,
+        highlight: Callable[[str, str], str | None] | None = None,
+        highlight_name: str = "mail",
     ) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self._tail_lines = tail_lines
         self._tails: dict[str, deque[str]] = {}
         self._width = 6
+        self._highlight = highlight
+        self._highlight_name = highlight_name
 
     def register(self, name: str) -> None:
         with self._lock:
@@ -60,9 +70,13 @@ class PrefixedOutput:
         line = line.rstrip("\r\n")
         with self._lock:
             self._tails.setdefault(name, deque(maxlen=self._tail_lines)).append(line)
-            if self._stream is not None:
-                self._stream.write(f"{name:<{self._width}} | {line}\n")
-                self._stream.flush()
+            if self._stream is None:
+                return
+            self._stream.write(f"{name:<{self._width}} | {line}\n")
+            marked = self._highlight(name, line) if self._highlight is not None else None
+            if marked is not None:
+                self._stream.write(f"{self._highlight_name:<{self._width}} | {marked}\n")
+            self._stream.flush()
 
     def tail(self, name: str) -> list[str]:
         with self._lock:

@@ -4,7 +4,9 @@ It migrates the database, creates the demo operator, starts the fake Linode
 API in demo mode, fills the catalog (and, in demo mode, the demo plans), then
 starts a Celery worker, Celery beat and the web server on
 127.0.0.1:PORTAL_PORT. Every line the children print appears with the child's
-name in front, mails from the console email backend included. Ctrl-C or
+name in front, mails from the console email backend included; the
+recipient, subject and links of each such mail are repeated on lines that
+start with `mail   | >>>`. Ctrl-C or
 SIGTERM stops every child; when one child exits on its own, the runner prints
 which one and stops the rest.
 """
@@ -37,6 +39,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEMO_FAKE_SPEED = 5.0
 STARTUP_TIMEOUT_SECONDS = 30.0
 SETUP_COMMAND_TIMEOUT_SECONDS = 300.0
+
+
+# Processes that send mail, and the lines of a console-backend mail worth repeating.
+MAIL_SENDERS = frozenset({"web", "worker"})
+MAIL_LINE_STARTS = ("To: ", "Subject: ")
+MAIL_LINK_PATHS = ("/accounts/verify/", "/accounts/password/reset/")
+
+
+def highlight_mail(name: str, line: str) -> str | None:
+    """Return `>>> line` for a mail's recipient, subject or portal link, else None."""
+    if name not in MAIL_SENDERS:
+        return None
+    text = line.strip()
+    if text.startswith(MAIL_LINE_STARTS) or any(path in text for path in MAIL_LINK_PATHS):
+        return f">>> {text}"
+    return None
 
 
 class RunnerError(Exception):
@@ -89,9 +107,10 @@ class Runner:
 
     def __init__(self, settings: Any, output: PrefixedOutput | None = None) -> None:
         self.settings = settings
-        self.output = output or PrefixedOutput(sys.stdout)
+        self.output = output or PrefixedOutput(sys.stdout, highlight=highlight_mail)
         # Registering every name up front gives all prefixes one width from the first line.
-        for name in ("runner", "migrate", "fake", "catalog", "plans", "worker", "beat", "web"):
+        names = ("runner", "migrate", "fake", "catalog", "plans", "worker", "beat", "web", "mail")
+        for name in names:
             self.output.register(name)
         self.group = ProcessGroup(self.output)
         self.stop_requested = threading.Event()
@@ -245,7 +264,9 @@ class Runner:
             f"  Health:                 {base_url}/healthz",
         ]
         if self.settings.DEMO_MODE:
-            lines.append("  Demo mode: mails (the verification link too) are printed below.")
+            lines.append(
+                "  Demo mode: mails are printed below; their links are on lines starting 'mail'."
+            )
         lines += ["Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.say("\n".join(lines))
 

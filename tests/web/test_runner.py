@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from reseller.processes import Cancelled, PrefixedOutput, ProcessGroup, ProcessSpec
-from reseller.runner import Runner, RunnerError, port_is_free, wait_for_port
+from reseller.runner import Runner, RunnerError, highlight_mail, port_is_free, wait_for_port
 
 
 def python(code: str) -> list[str]:
@@ -120,6 +120,33 @@ def test_concurrent_writers_never_split_lines():
     for line in lines:
         name, _, text = line.partition(" | ")
         assert text.startswith(name.strip() + " line "), line
+
+
+def test_output_repeats_mail_lines_marked():
+    stream = io.StringIO()
+    output = PrefixedOutput(stream, highlight=highlight_mail)
+    output.register("worker")
+    mail = [
+        "Subject: Confirm your email address",
+        "From: portal@localhost",
+        "To: dana@example.com",
+        "",
+        "http://127.0.0.1:8000/accounts/verify/eyJ1c2VyIjo1fQ:1t2x:abc/",
+    ]
+    for line in mail:
+        output.write("web", line)
+    output.write("beat", "Scheduler: Sending due task /accounts/verify/ lookalike")
+
+    lines = stream.getvalue().splitlines()
+    marked = [line for line in lines if line.startswith("mail ")]
+    assert marked == [
+        "mail   | >>> Subject: Confirm your email address",
+        "mail   | >>> To: dana@example.com",
+        "mail   | >>> http://127.0.0.1:8000/accounts/verify/eyJ1c2VyIjo1fQ:1t2x:abc/",
+    ]
+    assert lines[0] == "web    | Subject: Confirm your email address"
+    assert lines[1] == marked[0]
+    assert output.tail("mail") == []
 
 
 def test_output_report_names_each_process():
