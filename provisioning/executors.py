@@ -311,7 +311,9 @@ def _create(operation: Operation, server: Server, client: LinodeClient) -> Linod
         return linode
     except OutcomeUnknownError as exc:
         logger.warning(
-            "server %s: create outcome unknown (%s); looking the label up", server.pk, exc
+            "server %s: create outcome unknown (%s); looking the label up",
+            server.pk,
+            redaction.redact(str(exc)),  # logged before _run_handler redacts the exception
         )
         linode = find_by_label(client, server.label)
         if linode is None:

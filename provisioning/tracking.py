@@ -32,6 +32,7 @@ from provisioning.models import (
     Server,
     State,
 )
+from provisioning.redaction import redact
 from provisioning.states import try_transition
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def track(client: LinodeClient | None = None) -> TrackSummary:
         progress = _event_progress(client, [server.linode_id for server in servers])
     except LinodeError as exc:
         # Progress is a nicety; states come from the list above, so carry on without it.
-        logger.warning("tracking: reading events for progress failed: %s", exc)
+        logger.warning("tracking: reading events for progress failed: %s", redact(str(exc)))
         progress = {}
 
     waiting_by_server = _waiting_operations([server.pk for server in servers])

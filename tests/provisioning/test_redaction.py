@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from io import StringIO
@@ -77,7 +78,7 @@ def test_failed_create_hides_password_and_token(
     transitions = " ".join(
         Transition.objects.filter(server=server).values_list("reason", flat=True)
     )
-    log = "\n".join(record.getMessage() for record in caplog.records)
+    log = caplog.text  # formatted when each record was logged
     texts = {
         "operation error": operation.error,
         "failure reason": server.failure_reason,
@@ -108,7 +109,7 @@ def test_failed_rebuild_hides_password(fake, catalog, plan, customer, caplog):
     server.refresh_from_db()
     assert operation.status == "failed"
     assert REDACTED in operation.error
-    log = "\n".join(record.getMessage() for record in caplog.records)
+    log = caplog.text  # formatted when each record was logged
     texts = {"operation error": operation.error, "attention": server.attention, "log": log}
     assert_hidden(stored_password(server), texts)
     assert_hidden(fake.token, texts)
@@ -168,3 +169,30 @@ def test_check_linode_error_hides_token(fake, db):
 
     assert REDACTED in str(raised.value)
     assert fake.token not in str(raised.value)
+
+
+def test_create_outcome_unknown_hides_password(fake, catalog, plan, customer, caplog):
+    def echo_in_json_error(request):
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        return 502, {"Content-Type": "application/json"}, json.dumps({"errors": [{"reason": body}]})
+
+    caplog.set_level(logging.DEBUG)
+    server = services.place_order(customer=customer, plan=plan, region="us-east")
+    operation = services.start_provisioning(server, actor="system")
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(
+            responses.POST,
+            re.compile(re.escape(fake.api_url) + r"/linode/instances"),
+            echo_in_json_error,
+        )
+        mock.add_passthru(fake.api_url)
+        executors.execute(operation.pk)
+
+    operation.refresh_from_db()
+    assert operation.status == "queued"  # retried once the label lookup found nothing
+    assert "create outcome unknown" in operation.error
+    assert REDACTED in operation.error
+    log = caplog.text  # formatted when each record was logged
+    assert "create outcome unknown (" in log
+    assert_hidden(stored_password(server), {"operation error": operation.error, "log": log})
