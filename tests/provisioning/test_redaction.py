@@ -23,7 +23,7 @@ from .conftest import state_of, track_until
 
 
 def echo_request(request):
-    """Answer like a gateway whose error page quotes the request it rejected."""
+    """Return a 400 error page, as a gateway that quotes the rejected request would."""
     body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
     page = f"<p>{request.headers['Authorization']} sent {body}</p>"
     return 400, {"Content-Type": "text/html"}, page
