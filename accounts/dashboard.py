@@ -105,7 +105,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             # The row lock makes parallel cancel requests take turns, so exactly one of
-            # them sees no earlier request and logs the cancellation.
+            # them finds no earlier termination request and logs the cancellation.
             with transaction.atomic():
                 locked = Server.objects.select_for_update().get(pk=server.pk)
                 requested_before = locked.termination_requested_at is not None

@@ -31,7 +31,7 @@ def _client_address(request: HttpRequest) -> str:
 
 
 class ThrottledLoginView(LoginView):
-    """Django's login view, answering HTTP 429 after too many failed logins."""
+    """Django's login view, which returns HTTP 429 after too many failed logins."""
 
     redirect_authenticated_user = True
 

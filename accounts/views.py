@@ -119,8 +119,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
     newly_verified = mark_verified(user)
     if request.user.is_authenticated and request.user.pk != user.pk:
-        # The link's owner is verified all the same, but the page shows the logged-in
-        # account, so say nothing about that account's address or server.
+        # The link's owner is verified all the same. The page shows the logged-in
+        # account, so the message names neither the owner's address nor their server.
         logger.info("User %s opened the verification link of user %s", request.user.pk, user.pk)
         messages.info(
             request,

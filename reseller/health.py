@@ -4,7 +4,7 @@ Each check runs with a short timeout and reports `ok`, the latency in
 milliseconds and, on failure, the error's type and first line of its message,
 with passwords in URLs and known secret values replaced by "[hidden]". Only
 logged-in staff users get the error text, because it can name internal hosts
-and URLs; other callers get `ok` and the latency of each check. The
+and URLs. Other callers get `ok` and the latency of each check. The
 response is HTTP 200 when every check passed and 503 otherwise, so a load
 balancer or monitor can use it as is.
 """

@@ -4,7 +4,7 @@ It migrates the database, creates the demo operator, starts the fake Linode
 API in demo mode, fills the catalog (and, in demo mode, the demo plans), then
 starts a Celery worker, Celery beat and the web server on
 127.0.0.1:PORTAL_PORT. Every line the children print appears with the child's
-name in front, mails from the console email backend included; the
+name in front, mails from the console email backend included. The
 recipient, subject and links of each such mail are repeated on lines that
 start with `mail   | >>>`. Ctrl-C or
 SIGTERM stops every child; when one child exits on its own, the runner prints
