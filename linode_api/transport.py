@@ -105,16 +105,22 @@ def validate_timeout(timeout: object) -> Timeout:
 
 
 def scrub_request(request: requests.PreparedRequest | None) -> requests.PreparedRequest | None:
-    """Return a copy of `request` without its `Authorization` header."""
+    """Return a copy of `request` without its `Authorization` header and its body.
+
+    The body goes too because it can hold a root password or an OAuth client
+    secret (a create, a rebuild, a token exchange).
+    """
     if request is None:
         return None
     clean = request.copy()
     clean.headers.pop("Authorization", None)
+    clean.body = None
+    clean.headers.pop("Content-Length", None)
     return clean
 
 
 def scrub_response(response: requests.Response | None) -> requests.Response | None:
-    """Remove the `Authorization` header from the requests a response keeps, redirects included."""
+    """Scrub the requests a response keeps, redirects included (see `scrub_request`)."""
     if response is None:
         return None
     for item in [*response.history, response]:

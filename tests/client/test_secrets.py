@@ -114,3 +114,19 @@ def test_token_scopes_from_header(fake: FakeHandle) -> None:
     assert OAuthScopes.Events.view in scopes
     assert OAuthScopes.Account.view not in scopes
     assert OAuthScopes.all in LinodeClient(fake.token, fake.api_url).token_scopes()
+
+
+def test_root_password_absent_from_rejected_create(fake: FakeHandle) -> None:
+    client = LinodeClient(fake.token, fake.api_url, max_retries=1, backoff_factor=0.01)
+
+    with pytest.raises(ApiError) as caught:
+        client.create_linode(
+            "g6-nanode-1", "no-such-region", "linode/debian12", root_pass=ROOT_PASS
+        )
+
+    exc = caught.value
+    assert exc.status == 400
+    assert ROOT_PASS not in rendered(exc)
+    assert exc.response is not None
+    assert exc.response.request.body is None
+    assert "Authorization" not in exc.response.request.headers
