@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.ssh_keys import InvalidSSHKey, parse_public_key
 from accounts.throttle import FailureLimit, describe_wait
 from provisioning.crypto import DecryptionFailed
-from provisioning.models import Server, State
+from provisioning.models import CatalogRegion, Server, State
 from provisioning.selectors import server_status
 from provisioning.services import TransitionNotAllowed, request_termination, reveal_root_password
 from provisioning.states import LIVE_STATES
@@ -57,6 +57,9 @@ def _dashboard_context(user: User, server: Server | None, **extra: Any) -> dict[
     context: dict[str, Any] = {"server": server, "status": None, "ssh_key": None}
     if server is not None:
         context["status"] = _customer_status(server)
+        context["region_label"] = (
+            CatalogRegion.objects.filter(pk=server.region).values_list("label", flat=True).first()
+        )
         context["support_email"] = settings.DEFAULT_FROM_EMAIL
         context["can_cancel"] = server.state in CANCELLABLE_STATES
         context["is_final"] = server.state in FINAL_STATES

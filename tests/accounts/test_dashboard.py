@@ -65,6 +65,14 @@ def test_dashboard_shows_running_server(customer_client, running_server):
     assert ROOT_PASSWORD not in body
 
 
+def test_dashboard_shows_region_label_and_time(customer_client, running_server):
+    response = customer_client.get(reverse("dashboard"))
+
+    body = response.content.decode()
+    assert "Newark, NJ (us-east)" in body
+    assert running_server.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC") in body
+
+
 def test_dashboard_with_ssh_key_offers_no_reveal(customer_client, customer):
     key = (
         ed25519.Ed25519PrivateKey.generate()
