@@ -168,7 +168,6 @@ def _fail_on_failed_event(server: Server, event: Any | None, waiting: Operation 
         return False
     if server.state not in (State.PROVISIONING, State.BOOTING):
         return False
-    # NOTE: linode_fake never fails an event, so no test covers this path.
     reason = (
         f"Linode {server.linode_id}: {action} failed: "
         f"{getattr(event, 'message', None) or 'the API gave no message'}"

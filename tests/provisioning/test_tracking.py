@@ -108,6 +108,18 @@ def test_vanished_linode_during_provisioning_fails_server(fake, catalog, plan, c
     assert Finding.objects.filter(kind=FindingKind.VANISHED, server=server).count() == 1
 
 
+def test_failed_create_event_fails_server(fake, catalog, plan, customer):
+    fake.faults.create_failure_rate = 1.0
+    [server] = start_servers(plan, lambda: customer, 1)
+
+    track_until(lambda: state_of(server) == State.FAILED)
+
+    server.refresh_from_db()
+    assert "linode_create failed" in server.failure_reason
+    provision = Operation.objects.get(server=server, kind="provision")
+    assert provision.status == OperationStatus.FAILED
+
+
 def test_ready_mail_sent_once(fake, catalog, plan, customer, django_capture_on_commit_callbacks):
     [server] = start_servers(plan, lambda: customer, 1)
 
