@@ -125,6 +125,9 @@ def _check_server(server: Server, linode: Any, summary: ReconcileSummary) -> Non
         resolve(FindingKind.VANISHED, server=server, linode_id=linode_id)
 
     drift = _drift(server, linode)
+    power_drift = _power_drift(server, status)
+    if power_drift:
+        drift.append(power_drift)
     if drift:
         flag(FindingKind.DRIFT, "; ".join(drift), server=server, linode_id=linode_id)
         summary.drift.append(server.pk)
@@ -147,6 +150,38 @@ def _drift(server: Server, linode: Any) -> list[str]:
     if server.linode_tag not in tags:
         differences.append(f"tag {server.linode_tag} is missing")
     return differences
+
+
+# Operations after which a running server's Linode may rightly be off or rebooting.
+POWER_OPERATION_KINDS = (
+    OperationKind.PROVISION,
+    OperationKind.POWER_ON,
+    OperationKind.POWER_OFF,
+    OperationKind.REBOOT,
+    OperationKind.REBUILD,
+    OperationKind.RESET_PASSWORD,
+    OperationKind.RESUME,
+)
+
+
+def _power_drift(server: Server, status: str) -> str:
+    """Describe a running server's Linode that is off although the portal did not power it off.
+
+    Someone powered it off outside the portal (Cloud Manager, Lish, a crash), so
+    the customer's server is down while the portal shows it running. The
+    operator decides what to do; reconciliation does not boot it on its own.
+    """
+    if server.state != State.RUNNING or status not in ("offline", "stopped"):
+        return ""
+    if server.operations.filter(status__in=OPEN_OPERATION_STATUSES).exists():
+        return ""  # an operation in flight may have turned it off on purpose
+    last_power = server.operations.filter(kind__in=POWER_OPERATION_KINDS).order_by("-created_at")
+    latest = last_power.first()
+    if latest is not None and latest.kind == OperationKind.POWER_OFF:
+        return ""
+    return (
+        f"Linode status is {status}, but the server is running and the portal did not power it off"
+    )
 
 
 def _id_of(value: Any) -> str:

@@ -140,3 +140,31 @@ def test_linode_of_terminated_server_is_orphan(fake, catalog, plan, customer):
 
     assert summary.orphans == [server.linode_id]
     assert len(fake.instances()) == 1
+
+
+def test_linode_powered_off_outside_portal_flagged(fake, catalog, plan, customer):
+    server = running_server(plan, customer)
+    api(fake).get_linodes(id=server.linode_id)[0].shutdown()
+    fake.clock.advance(60)
+    assert fake.instances()[0]["status"] == "offline"
+
+    summary = reconcile()
+
+    assert summary.drift == [server.pk]
+    finding = Finding.objects.get(kind=FindingKind.DRIFT, server=server)
+    assert "status is offline" in finding.detail
+    assert state_of(server) == State.RUNNING
+    assert fake.instances()[0]["status"] == "offline"  # reconciliation does not boot it
+
+
+def test_portal_power_off_is_no_drift(fake, catalog, plan, customer):
+    server = running_server(plan, customer)
+    operation = services.request_power_action(server, OperationKind.POWER_OFF, actor="operator:1")
+    executors.execute(operation.pk)
+    fake.clock.advance(60)
+    assert fake.instances()[0]["status"] == "offline"
+
+    summary = reconcile()
+
+    assert summary.drift == []
+    assert not Finding.objects.filter(kind=FindingKind.DRIFT, server=server).exists()
