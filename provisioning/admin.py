@@ -22,6 +22,7 @@ from provisioning.models import (
     Operation,
     Plan,
     Server,
+    State,
     Transition,
 )
 from provisioning.selectors import quiet_jobs
@@ -141,6 +142,17 @@ def _confirm_then_run(
     return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
+def _request_teardown(server: Server, *, actor: str) -> None:
+    """Queue a teardown, rejecting a server that is already terminated.
+
+    `request_termination` returns the old operation for a terminated server
+    (it is idempotent), which would read as a new teardown in the admin.
+    """
+    if server.state == State.TERMINATED:
+        raise services.TransitionNotAllowed(f"Server {server.pk} is already terminated.")
+    services.request_termination(server, actor=actor)
+
+
 @admin.action(description="Tear down (delete the Linode)", permissions=["change"])
 def tear_down(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
@@ -157,7 +169,7 @@ def tear_down(
         ),
         submit_label="Yes, delete these Linodes",
         verb="Teardown requested",
-        action=services.request_termination,
+        action=_request_teardown,
     )
 
 

@@ -144,6 +144,22 @@ def test_tear_down_runs_once_confirmed(admin_client, servers, sent):
     assert operation.actor.startswith("operator:")
 
 
+def test_tear_down_of_terminated_server_rejected(admin_client, servers, sent):
+    running, failed = servers
+    Server.objects.filter(pk=running.pk).update(state=State.TERMINATED)
+
+    response = admin_client.post(
+        reverse("admin:provisioning_server_changelist"),
+        {"action": "tear_down", "_selected_action": [running.pk], "confirmed": "yes"},
+        follow=True,
+    )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert f"Server {running.pk} is already terminated." in messages
+    assert not any(message.startswith("Teardown requested") for message in messages)
+    assert not Operation.objects.filter(server=running).exists()
+
+
 def test_suspend_asks_before_locking_out(admin_client, servers, sent):
     running, failed = servers
     response = post_action(admin_client, "suspend", [running])
