@@ -200,9 +200,15 @@ def provision(operation: Operation, server: Server, client: LinodeClient) -> Non
             server.label,
         )
         if str(linode.status) == "offline":
-            # An earlier attempt created it but its first boot did not happen or failed.
-            logger.info("server %s: booting adopted Linode %s", server.pk, linode.id)
-            linode.boot()
+            if _create_event_failed(client, linode.id):
+                # The host failed to deploy the image, so the disks cannot be
+                # trusted: deploy the image again instead of booting them.
+                logger.info("server %s: rebuilding adopted Linode %s", server.pk, linode.id)
+                _rebuild(server, linode)
+            else:
+                # An earlier attempt created it but its first boot did not happen or failed.
+                logger.info("server %s: booting adopted Linode %s", server.pk, linode.id)
+                linode.boot()
     else:
         # The slot is taken after the lookup so that its time is the create's
         # time, which the API's window counts from.
@@ -258,17 +264,38 @@ def _create_queue_position(operation: Operation) -> int:
     return waiting.count()
 
 
-def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
-    """Send the create; the caller has taken a create slot and looked the label up just before."""
-    plan = server.plan
+def _deploy_credentials(server: Server) -> tuple[str, list[str] | None]:
+    """Return the root password and authorized keys to deploy the server's image with."""
     if server.uses_ssh_key:
         # The API needs a root password with an image; the customer logs in
         # with their key, so this password is never stored or shown.
-        root_pass = new_root_password()
-        authorized_keys: list[str] | None = [server.ssh_key.strip()]
-    else:
-        root_pass = stored_or_new_root_password(server)
-        authorized_keys = None
+        return new_root_password(), [server.ssh_key.strip()]
+    return stored_or_new_root_password(server), None
+
+
+def _create_event_failed(client: LinodeClient, linode_id: int) -> bool:
+    events = client.get_events(entity__id=linode_id, entity__type="linode", action="linode_create")
+    return any(str(event.status) == "failed" for event in events)
+
+
+def _rebuild(server: Server, linode: Linode) -> None:
+    plan = server.plan
+    root_pass, authorized_keys = _deploy_credentials(server)
+    linode.rebuild(
+        plan.image,
+        root_pass=root_pass,
+        authorized_keys=authorized_keys,
+        booted=True,
+        stackscript=plan.stackscript_id,
+        stackscript_data=plan.stackscript_data or None,
+        user_data=plan.user_data or None,
+    )
+
+
+def _create(operation: Operation, server: Server, client: LinodeClient) -> Linode:
+    """Send the create; the caller has taken a create slot and looked the label up just before."""
+    plan = server.plan
+    root_pass, authorized_keys = _deploy_credentials(server)
 
     outbox.record_progress(operation, phase="create_sent")
     logger.info(

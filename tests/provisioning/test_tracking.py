@@ -120,6 +120,22 @@ def test_failed_create_event_fails_server(fake, catalog, plan, customer):
     assert provision.status == OperationStatus.FAILED
 
 
+def test_retry_after_failed_create_rebuilds(fake, catalog, plan, customer):
+    fake.faults.create_failure_rate = 1.0
+    [server] = start_servers(plan, lambda: customer, 1)
+    track_until(lambda: state_of(server) == State.FAILED)
+    fake.faults.create_failure_rate = 0.0
+    fake.clear_request_log()
+
+    executors.execute(services.retry_provisioning(server, actor="operator:1").pk)
+    track_until(lambda: state_of(server) == State.RUNNING)
+
+    posts = [entry.path for entry in fake.request_log if entry.method == "POST"]
+    assert posts == [f"/v4/linode/instances/{server.linode_id}/rebuild"]
+    assert len(fake.instances()) == 1
+    assert fake.instances()[0]["status"] == "running"
+
+
 def test_ready_mail_sent_once(fake, catalog, plan, customer, django_capture_on_commit_callbacks):
     [server] = start_servers(plan, lambda: customer, 1)
 
