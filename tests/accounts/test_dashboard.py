@@ -73,6 +73,16 @@ def test_dashboard_shows_region_label_and_time(customer_client, running_server):
     assert running_server.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC") in body
 
 
+def test_dashboard_suspended_names_operator(customer_client, running_server, settings):
+    settings.DEFAULT_FROM_EMAIL = "support@example.net"
+    Server.objects.filter(pk=running_server.pk).update(state="suspended")
+
+    body = customer_client.get(reverse("dashboard")).content.decode()
+
+    assert "Your server is suspended" in body
+    assert 'href="mailto:support@example.net"' in body
+
+
 def test_dashboard_with_ssh_key_offers_no_reveal(customer_client, customer):
     key = (
         ed25519.Ed25519PrivateKey.generate()
