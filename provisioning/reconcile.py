@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from linode_api import LinodeClient
 from provisioning import outbox
@@ -22,6 +23,7 @@ from provisioning.linode import get_client
 from provisioning.linode_lookup import record_linode
 from provisioning.models import (
     OPEN_OPERATION_STATUSES,
+    Finding,
     FindingKind,
     OperationKind,
     Server,
@@ -74,7 +76,20 @@ def reconcile(client: LinodeClient | None = None) -> ReconcileSummary:
     for server in servers_by_uuid.values():
         if server.state in STATES_WITH_LINODE and server.linode_id not in seen_ids:
             _count_missing(server, summary)
+    _resolve_outdated_findings()
     return summary
+
+
+def _resolve_outdated_findings() -> None:
+    """Close findings whose server has since moved to a state where they cannot hold."""
+    now = timezone.now()
+    open_findings = Finding.objects.filter(resolved_at__isnull=True)
+    open_findings.filter(
+        server__state=State.TERMINATED, kind__in=(FindingKind.VANISHED, FindingKind.DRIFT)
+    ).update(resolved_at=now)
+    open_findings.filter(kind=FindingKind.SUSPENSION_REAPPLIED).exclude(
+        server__state=State.SUSPENDED
+    ).update(resolved_at=now)
 
 
 def _flag_orphan(linode: Any, why: str, summary: ReconcileSummary) -> None:

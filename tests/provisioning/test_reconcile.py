@@ -168,3 +168,39 @@ def test_portal_power_off_is_no_drift(fake, catalog, plan, customer):
 
     assert summary.drift == []
     assert not Finding.objects.filter(kind=FindingKind.DRIFT, server=server).exists()
+
+
+def test_findings_close_when_cause_gone(fake, catalog, plan, customer):
+    server = running_server(plan, customer)
+    executors.execute(services.suspend(server, actor="operator:1").pk)
+    fake.clock.advance(60)
+    api(fake).get_linodes(id=server.linode_id)[0].boot()
+    fake.clock.advance(60)
+    reconcile()
+    reapplied = Finding.objects.get(kind=FindingKind.SUSPENSION_REAPPLIED)
+    assert reapplied.resolved_at is None
+    run_due_operations()
+    fake.clock.advance(60)
+
+    executors.execute(services.resume(server, actor="operator:1").pk)
+    reconcile()
+
+    reapplied.refresh_from_db()
+    assert reapplied.resolved_at is not None
+
+
+def test_vanished_finding_closes_after_teardown(fake, catalog, plan, customer, settings):
+    settings.PROVISIONING_VANISHED_AFTER = 1
+    server = running_server(plan, customer)
+    api(fake).get_linodes(id=server.linode_id)[0].delete()
+    fake.clock.advance(60)
+    reconcile()
+    vanished = Finding.objects.get(kind=FindingKind.VANISHED, server=server)
+    assert vanished.resolved_at is None
+
+    executors.execute(services.request_termination(server, actor="operator:1").pk)
+    track_until(lambda: state_of(server) == State.TERMINATED)
+    reconcile()
+
+    vanished.refresh_from_db()
+    assert vanished.resolved_at is not None
