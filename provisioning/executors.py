@@ -264,13 +264,16 @@ def _create_queue_position(operation: Operation) -> int:
     return waiting.count()
 
 
-def _deploy_credentials(server: Server) -> tuple[str, list[str] | None]:
-    """Return the root password and authorized keys to deploy the server's image with."""
+def _deploy_credentials(server: Server, *, replace: bool = False) -> tuple[str, list[str] | None]:
+    """Return the root password and authorized keys to deploy the server's image with.
+
+    `replace` stores a new root password instead of reusing the stored one.
+    """
     if server.uses_ssh_key:
         # The API needs a root password with an image; the customer logs in
         # with their key, so this password is never stored or shown.
         return new_root_password(), [server.ssh_key.strip()]
-    return stored_or_new_root_password(server), None
+    return stored_or_new_root_password(server, replace=replace), None
 
 
 def _create_event_failed(client: LinodeClient, linode_id: int) -> bool:
@@ -477,12 +480,8 @@ def rebuild(operation: Operation, server: Server, client: LinodeClient) -> None:
     """Reinstall the plan's image (or `params["image"]`) with fresh root access."""
     linode_id = _require_linode(server)
     image = operation.params.get("image") or server.plan.image
-    if server.uses_ssh_key:
-        root_pass = new_root_password()
-        authorized_keys: list[str] | None = [server.ssh_key.strip()]
-    else:
-        root_pass = stored_or_new_root_password(server, replace=operation.phase == "")
-        authorized_keys = None
+    # A rerun after "rebuild_sent" reuses the password the first run stored.
+    root_pass, authorized_keys = _deploy_credentials(server, replace=operation.phase == "")
     outbox.record_progress(operation, phase="rebuild_sent")
     Linode(client, linode_id).rebuild(image, root_pass=root_pass, authorized_keys=authorized_keys)
     outbox.mark_waiting(operation, phase="waiting_for_boot", expect_status="running")
