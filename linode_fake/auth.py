@@ -23,7 +23,7 @@ LEVELS = ("read_only", "read_write")
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent the request: the token (None when anonymous) and its scopes."""
+    """The sender of a request: its token (None when anonymous) and the token's scopes."""
 
     token: str | None
     scopes: frozenset[str]

@@ -73,7 +73,7 @@ def _equals(actual: Any, expected: Any) -> bool:
 
 
 def _is_set_value(value: Any) -> bool:
-    """Whether equality with `value` gives the same result as a set lookup of it."""
+    """Return True when equality with `value` matches exactly what a set lookup of it matches."""
     return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
 
 

@@ -22,7 +22,7 @@ from provisioning.redaction import scrub_exception
 
 logger = logging.getLogger(__name__)
 
-# Longest a run may hold its job's lease; a run of a dead worker frees it after this.
+# Maximum seconds a run may hold its job's lease, so a dead worker's lease expires.
 LEASE_SECONDS = 300.0
 
 

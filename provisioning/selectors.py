@@ -100,7 +100,7 @@ def server_status(server: Server) -> dict[str, Any]:
 
 
 def expected_jobs() -> dict[str, float]:
-    """The periodic jobs beat runs, with their intervals in seconds."""
+    """Return the periodic jobs that beat runs, with their intervals in seconds."""
     return {
         "track_servers": settings.PROVISIONING_TRACK_INTERVAL,
         "sweep_operations": settings.PROVISIONING_SWEEP_INTERVAL,
